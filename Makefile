@@ -1,0 +1,47 @@
+# asyncnet's commands. .ci/run calls `make ci`; README names `make test`.
+GO          ?= go
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+PKGS        := ./...
+
+.PHONY: test vet lint fmt fmt-check staticcheck layering crossvet bench bench-smoke ci
+
+## test: vet, then every test with the race detector, in random order.
+test: vet
+	$(GO) test -race -count=1 -shuffle=on $(PKGS)
+
+vet:
+	$(GO) vet $(PKGS)
+
+## lint: formatting, vet, staticcheck, the gnet layering rule, other platforms.
+lint: fmt-check vet staticcheck layering crossvet
+
+fmt:
+	gofmt -w .
+
+fmt-check:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
+
+staticcheck:
+	$(GO) run $(STATICCHECK) $(PKGS)
+
+## layering: only adapters/ may import gnet, and core must not reach it at all.
+layering:
+	@bad=$$($(GO) list -f '{{.ImportPath}} {{join .Imports " "}}' $(PKGS) | grep 'github.com/panjf2000/gnet' | awk '{print $$1}' | grep -v -e '/adapters$$' -e '/examples/' -e '/bench' || true); \
+	if [ -n "$$bad" ]; then echo "these packages import gnet; only adapters/ may:"; echo "$$bad"; exit 1; fi
+	@if $(GO) list -deps ./core ./conditions | grep -q 'github.com/panjf2000/gnet'; then echo "core depends on gnet"; exit 1; fi
+	@echo "layering ok: gnet stays in adapters/"
+
+crossvet:
+	GOOS=darwin $(GO) vet $(PKGS)
+	GOOS=windows $(GO) vet $(PKGS)
+	GOOS=freebsd $(GO) vet $(PKGS)
+
+## bench: the Go benchmarks, with allocation counts.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 $(PKGS)
+
+## bench-smoke: every benchmark once, so that none rots (no timing is checked).
+bench-smoke:
+	$(GO) test -run '^$$' -bench . -benchtime 1x $(PKGS)
+
+ci: test lint bench-smoke

@@ -1,0 +1,143 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"net"
+)
+
+// DialFunc opens a connection to a peer. Socket.Connect runs it on a
+// goroutine of its own, with a context that is canceled if the socket is
+// force-closed or the Loop exits. An error it returns reaches the socket's
+// event callback: an *conditions.Error as it is, any other error classified
+// by conditions.Classify.
+type DialFunc func(ctx context.Context) (net.Conn, error)
+
+// NewSocket returns an outgoing socket of l that is not connected yet;
+// connect it with Connect (package client does both in TCPConnect). Writes
+// made before then are sent once it connects. It accepts the options of
+// outgoing sockets (ForConnect) and is the building block of
+// client.InitTCPSocket, cl-async's init-tcp-socket. Safe to call from any
+// goroutine while l runs.
+func NewSocket(l *Loop, onRead ReadFunc, opts ...Option) (*Socket, error) {
+	const call = "core.NewSocket"
+	if onRead == nil {
+		return nil, &ArgError{Call: call, Arg: "onRead", Reason: "nil read callback"}
+	}
+	st, err := Configure(call, ForConnect, opts...)
+	if err != nil {
+		return nil, err
+	}
+	if l == nil || !l.running() {
+		return nil, ErrLoopNotRunning
+	}
+	return newSocket(l, onRead, st, false), nil
+}
+
+// Connect starts connecting s, a socket from NewSocket, by running dial in
+// the background, and returns at once. addr names the peer in conditions
+// until the socket is connected. Then the connect callback runs on one of
+// the Loop's reactors; if dial fails, the event callback gets the condition,
+// once, with the socket already closed. Safe to call from any goroutine.
+func (s *Socket) Connect(addr string, dial DialFunc) error {
+	if dial == nil {
+		return &ArgError{Call: "Socket.Connect", Arg: "dial", Reason: "nil DialFunc"}
+	}
+	l := s.loop
+	s.mu.Lock()
+	switch {
+	case s.state >= stClosing:
+		err := s.closedErrLocked("connect")
+		s.mu.Unlock()
+		return err
+	case s.state != stNew || s.incoming:
+		s.mu.Unlock()
+		return &ArgError{Call: "Socket.Connect", Arg: "s", Reason: "socket is already connecting or connected"}
+	case !l.running():
+		s.mu.Unlock()
+		return ErrLoopNotRunning
+	}
+	ctx, cancel := context.WithCancel(l.ctx)
+	s.state = stConnecting
+	s.cancelDial = cancel
+	s.peer = addr
+	s.mu.Unlock()
+
+	l.stats.pending(1)
+	l.bg.Add(1)
+	go s.dial(ctx, cancel, dial)
+	return nil
+}
+
+// dial runs on its own goroutine: it connects, then hands the connection to
+// a reactor.
+func (s *Socket) dial(ctx context.Context, cancel context.CancelFunc, dial DialFunc) {
+	l := s.loop
+	defer l.bg.Done()
+	defer cancel()
+	nc, err := dial(ctx)
+	if ctx.Err() != nil { // force-closed, or the Loop is exiting: no callback
+		if nc != nil {
+			_ = nc.Close()
+		}
+		l.stats.pending(-1)
+		s.finish()
+		return
+	}
+	if err == nil {
+		err = s.attach(nc)
+		if s.isOpened() {
+			return // open counted it as connected
+		}
+		if err == nil {
+			l.stats.pending(-1) // closed while it was being enrolled
+			return
+		}
+	}
+	l.stats.pending(-1)
+	ev := s.conditionFor("connect", err)
+	if !l.post(func() { s.connectFailed(ev) }) {
+		s.finish()
+	}
+}
+
+// connectFailed runs on a reactor: the socket never connected.
+func (s *Socket) connectFailed(ev error) {
+	if user := s.markClosed(); !user && s.loop.running() {
+		s.callEvent(ev)
+	}
+	s.finish()
+}
+
+func (s *Socket) isOpened() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.opened
+}
+
+// errNotOpened is returned by attach when the transport took the
+// connection but never opened it.
+var errNotOpened = errors.New("asyncnet: the transport did not open the connection")
+
+// attach hands the connected nc to the least loaded reactor and waits until
+// it has opened it. It must not run on a reactor.
+func (s *Socket) attach(nc net.Conn) error {
+	base, ok := kernelBaseline(nc)
+	s.mu.Lock()
+	s.kbase, s.kbaseOK = base, ok
+	s.mu.Unlock()
+	if err := s.loop.leastLoaded().tr.Enroll(nc, (*socketEvents)(s)); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	opened, state := s.opened, s.state
+	s.mu.Unlock()
+	if opened {
+		return nil
+	}
+	if state == stClosed || !s.loop.running() { // closed while it was being enrolled
+		s.finish()
+		return nil
+	}
+	return errNotOpened
+}

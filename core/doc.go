@@ -1,0 +1,60 @@
+// Package core is asyncnet's event loop and socket: the Loop that runs
+// callbacks on gnet's reactors, the Socket, the callback types and the
+// options they share. It is cl-async's event loop and socket for Go.
+//
+// Entry points live in packages client (TCPConnect) and server
+// (TCPServer); core does not depend on gnet, which package adapters plugs
+// in.
+//
+//	err := core.StartEventLoop(func(l *core.Loop) {
+//		srv, err := server.TCPServer(l, "127.0.0.1:7007", func(s *core.Socket, data []byte) {
+//			s.Write(data) // echo; data is only valid during the call, Write copies it
+//		})
+//		if err != nil {
+//			log.Print(err)
+//			return
+//		}
+//		_ = srv // srv.Close() lets the loop end once its connections have closed
+//	})
+//
+// # Concurrency
+//
+// A Loop runs N reactors (WithNumLoops; default GOMAXPROCS). Every server
+// and outgoing connection of the Loop is served by those same reactors.
+// Each socket belongs to one reactor, and all of its callbacks run on that
+// reactor's goroutine, one at a time. Callbacks of different sockets may run
+// in parallel on different reactors; with WithNumLoops(1) nothing ever runs
+// in parallel: the start function, every callback of every socket and
+// server, all on one goroutine, as in cl-async.
+//
+// Every method of Loop, Socket and Listener is safe to call from any
+// goroutine. Inside a callback on the socket's own reactor a Socket method
+// takes effect when the callback returns, without crossing goroutines;
+// writes made in one callback go out together, in one system call. From
+// another goroutine it is handed to the reactor. The writes of one goroutine
+// always reach the peer in order. Callbacks must not block: a blocked
+// callback stalls every socket of its reactor.
+//
+// # Lifecycle
+//
+// A socket's callbacks run in this order:
+//
+//	| State                         | Callback    | Notes                                        |
+//	|-------------------------------|-------------|----------------------------------------------|
+//	| connecting (outgoing only)    |             | writes are buffered                          |
+//	| connected                     | OnConnect   | once; buffered writes are sent after it      |
+//	| bytes arrive                  | ReadFunc    | any number of times, ≤ MaxReadChunk each     |
+//	| a flush reaches the kernel    | OnWrite     | once per flush                               |
+//	| peer EOF, error, timeout      | OnEvent     | once, with the socket already closed         |
+//	| Close / ForceClose / Exit     |             | no callback: the program asked for it        |
+//
+// A connect that fails goes straight to OnEvent (conditions.TCPRefused,
+// conditions.TCPTimeout, conditions.DNSError, ...). Close is graceful: what
+// was written is delivered, then FIN; ForceClose resets the connection.
+// When the peer ends its side, the bytes already written are still
+// delivered before the connection closes.
+//
+// A Loop's Run returns when no server, socket or pending connect is left,
+// or after Exit, which closes everything at once and runs no more
+// callbacks.
+package core

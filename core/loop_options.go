@@ -1,0 +1,90 @@
+package core
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// LoopOption configures a Loop (see NewLoop and StartEventLoop).
+type LoopOption struct {
+	name  string
+	apply func(*loopSettings) error
+}
+
+// DefaultTickInterval is the default of WithTickInterval.
+const DefaultTickInterval = 10 * time.Millisecond
+
+type loopSettings struct {
+	numLoops     int           // 0: runtime.GOMAXPROCS(0)
+	catchApp     bool          // recover callback panics into event callbacks
+	logger       *slog.Logger  // never nil after NewLoop
+	tickInterval time.Duration // > 0
+	transport    Transport     // nil: the default transport
+}
+
+// WithNumLoops sets how many reactors (gnet event loops) the Loop runs.
+// Every server and every connection of the Loop shares them. The default,
+// 0, means runtime.GOMAXPROCS(0). With 1, no two callbacks of the Loop ever
+// run at the same time: cl-async's single-threaded model.
+func WithNumLoops(n int) LoopOption {
+	return LoopOption{name: "core.WithNumLoops", apply: func(ls *loopSettings) error {
+		if n < 0 {
+			return fmt.Errorf("negative count %d", n)
+		}
+		ls.numLoops = n
+		return nil
+	}}
+}
+
+// WithCatchAppErrors decides what a panic in a callback does (cl-async's
+// :catch-app-errors). With true, it is recovered and delivered to the
+// socket's event callback as a conditions.EventError wrapping a
+// *PanicError, the socket stays open and the loop goes on; panics outside a
+// socket's callbacks are logged. With false, the default, the panic stops
+// the Loop and Run returns the *PanicError, stack included.
+func WithCatchAppErrors(catch bool) LoopOption {
+	return LoopOption{name: "core.WithCatchAppErrors", apply: func(ls *loopSettings) error {
+		ls.catchApp = catch
+		return nil
+	}}
+}
+
+// WithLogger sets where the Loop (and its transport) log. The default is
+// silent.
+func WithLogger(l *slog.Logger) LoopOption {
+	return LoopOption{name: "core.WithLogger", apply: func(ls *loopSettings) error {
+		if l == nil {
+			return fmt.Errorf("nil logger")
+		}
+		ls.logger = l
+		return nil
+	}}
+}
+
+// WithTickInterval sets how often the Loop's clock ticks: the resolution of
+// timers and timeouts, and how soon a write callback or a graceful close
+// notices that a backlog the kernel could not take at once has drained.
+// The default is DefaultTickInterval (10ms).
+func WithTickInterval(d time.Duration) LoopOption {
+	return LoopOption{name: "core.WithTickInterval", apply: func(ls *loopSettings) error {
+		if d <= 0 {
+			return fmt.Errorf("duration %v is not positive", d)
+		}
+		ls.tickInterval = d
+		return nil
+	}}
+}
+
+// WithTransport runs the Loop on t instead of the default transport (a new
+// gnet engine). Package adapters uses it to run a Loop on the event loops of
+// an existing gnet application.
+func WithTransport(t Transport) LoopOption {
+	return LoopOption{name: "core.WithTransport", apply: func(ls *loopSettings) error {
+		if t == nil {
+			return fmt.Errorf("nil transport")
+		}
+		ls.transport = t
+		return nil
+	}}
+}

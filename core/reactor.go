@@ -1,0 +1,175 @@
+package core
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// reactor is the Loop's side of one transport reactor.
+//
+// Work for a reactor arrives from any goroutine as a dirty socket (bytes to
+// flush, a close to perform) or a task. While the reactor is dispatching an
+// event (active), new work is picked up before the dispatch ends, so a
+// callback's writes go out when the callback returns, with no hop. Otherwise
+// the first piece of work wakes the reactor with one Execute, which drains
+// everything queued until then.
+type reactor struct {
+	loop *Loop
+	idx  int
+	tr   Reactor
+
+	mu     sync.Mutex // protects active, woken, dirty and tasks
+	active bool       // the reactor is dispatching: queued work is drained before it returns
+	woken  bool       // a drain is queued in the transport
+	dirty  []*Socket
+	tasks  []func()
+
+	// Only touched on the reactor goroutine.
+	depth  int // nesting of enter/exit (a close can run inside a write)
+	spareS []*Socket
+	spareT []func()
+	watch  []*Socket // sockets with bytes the kernel has not taken yet
+	spareW []*Socket
+
+	conns      atomic.Int32 // open connections, for leastLoaded
+	needTick   atomic.Bool  // watch is not empty
+	tickQueued atomic.Bool  // a tick is queued in the transport
+
+	drainFn func()
+	tickFn  func()
+}
+
+func newReactor(l *Loop, idx int, tr Reactor) *reactor {
+	r := &reactor{loop: l, idx: idx, tr: tr}
+	r.drainFn = r.drain
+	r.tickFn = r.tick
+	return r
+}
+
+// enter starts a dispatch; every enter is paired with an exit. Reactor only.
+func (r *reactor) enter() {
+	r.depth++
+	if r.depth == 1 {
+		r.mu.Lock()
+		r.active = true
+		r.mu.Unlock()
+	}
+}
+
+// exit ends a dispatch; the outermost one drains the queued work. Reactor only.
+func (r *reactor) exit() {
+	if r.depth > 1 {
+		r.depth--
+		return
+	}
+	for {
+		r.mu.Lock()
+		socks, tasks := r.dirty, r.tasks
+		if len(socks) == 0 && len(tasks) == 0 {
+			r.active = false
+			r.mu.Unlock()
+			r.depth = 0
+			return
+		}
+		r.dirty, r.tasks = r.spareS, r.spareT
+		r.mu.Unlock()
+		for _, s := range socks {
+			s.process()
+		}
+		for _, t := range tasks {
+			t()
+		}
+		clear(socks)
+		clear(tasks)
+		r.spareS, r.spareT = socks[:0], tasks[:0]
+	}
+}
+
+// mark queues s for process on this reactor. Safe from any goroutine; the
+// caller has set s.scheduled so that s is queued once.
+func (r *reactor) mark(s *Socket) {
+	r.mu.Lock()
+	r.dirty = append(r.dirty, s)
+	wake := r.wakeLocked()
+	r.mu.Unlock()
+	if wake {
+		r.wake()
+	}
+}
+
+// post queues fn to run on this reactor. Safe from any goroutine.
+func (r *reactor) post(fn func()) {
+	r.mu.Lock()
+	r.tasks = append(r.tasks, fn)
+	wake := r.wakeLocked()
+	r.mu.Unlock()
+	if wake {
+		r.wake()
+	}
+}
+
+func (r *reactor) wakeLocked() bool {
+	if r.active || r.woken {
+		return false
+	}
+	r.woken = true
+	return true
+}
+
+func (r *reactor) wake() {
+	if err := r.tr.Execute(r.drainFn); err != nil {
+		r.loop.log.Debug("asyncnet: reactor wake failed", "reactor", r.idx, "err", err)
+	}
+}
+
+func (r *reactor) drain() {
+	r.mu.Lock()
+	r.woken = false
+	r.mu.Unlock()
+	r.enter()
+	r.exit()
+}
+
+// queueTick asks for a tick if the reactor has sockets to watch. Called by
+// the transport's ticker goroutine.
+func (r *reactor) queueTick() {
+	if !r.needTick.Load() || !r.tickQueued.CompareAndSwap(false, true) {
+		return
+	}
+	if err := r.tr.Execute(r.tickFn); err != nil {
+		r.tickQueued.Store(false)
+	}
+}
+
+func (r *reactor) tick() {
+	r.tickQueued.Store(false)
+	r.enter()
+	r.pollWatched()
+	r.exit()
+}
+
+// addWatch makes the ticks check s until it has nothing left in the kernel's
+// way. Reactor only.
+func (r *reactor) addWatch(s *Socket) {
+	if s.watched {
+		return
+	}
+	s.watched = true
+	r.watch = append(r.watch, s)
+	r.needTick.Store(true)
+}
+
+func (r *reactor) pollWatched() {
+	ws := r.watch
+	r.watch = r.spareW // sockets watched during the poll land here
+	for _, s := range ws {
+		if s.watched && s.poll() {
+			r.watch = append(r.watch, s)
+		} else {
+			s.watched = false
+		}
+	}
+	clear(ws)
+	r.spareW = ws[:0]
+	r.needTick.Store(len(r.watch) > 0)
+}

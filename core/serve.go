@@ -1,0 +1,145 @@
+package core
+
+import (
+	"errors"
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/asyncnet/asyncnet/conditions"
+)
+
+// Listener is a net.Listener served by a Loop: every connection it accepts
+// becomes an incoming Socket. It is the building block of
+// server.TCPServer, and lets a Loop serve listeners made elsewhere (a Unix
+// socket, an inherited descriptor: cl-async's :fd). Its methods are safe to
+// call from any goroutine.
+type Listener struct {
+	loop   *Loop
+	ln     net.Listener
+	onRead ReadFunc
+	st     *Settings
+	addr   string
+
+	closed atomic.Bool
+	once   sync.Once
+	stop   chan struct{} // closed by Close
+}
+
+// Serve accepts connections from ln until the returned Listener is closed:
+// each becomes a Socket with onRead, the callbacks and the settings of opts
+// (the options of servers, ForServer). The accepted sockets are spread over
+// the Loop's reactors. Accept errors reach the OnEvent callback as
+// conditions.TCPAcceptError, with a nil socket. The Listener keeps Run going
+// until it is closed; Exit closes it. Safe to call from any goroutine while
+// l runs.
+func (l *Loop) Serve(ln net.Listener, onRead ReadFunc, opts ...Option) (*Listener, error) {
+	const call = "Loop.Serve"
+	if ln == nil {
+		return nil, &ArgError{Call: call, Arg: "ln", Reason: "nil listener"}
+	}
+	if onRead == nil {
+		return nil, &ArgError{Call: call, Arg: "onRead", Reason: "nil read callback"}
+	}
+	st, err := Configure(call, ForServer, opts...)
+	if err != nil {
+		return nil, err
+	}
+	if !l.running() {
+		return nil, ErrLoopNotRunning
+	}
+	x := &Listener{loop: l, ln: ln, onRead: onRead, st: st, addr: ln.Addr().String(), stop: make(chan struct{})}
+	l.hold()
+	l.stats.servers(1)
+	l.track(x)
+	l.bg.Add(1)
+	go x.accept()
+	return x, nil
+}
+
+// Close stops accepting: new connections are refused, while the sockets
+// already accepted live on. Closing a closed Listener does nothing. It
+// returns the error of closing the net.Listener. Safe to call from any
+// goroutine.
+func (x *Listener) Close() error {
+	var err error
+	x.once.Do(func() {
+		x.closed.Store(true)
+		close(x.stop)
+		err = x.ln.Close()
+		x.loop.untrack(x)
+		x.loop.stats.servers(-1)
+		x.loop.release()
+	})
+	return err
+}
+
+// Closed reports whether Close was called. Safe to call from any goroutine.
+func (x *Listener) Closed() bool { return x.closed.Load() }
+
+// Addr returns the listener's address. Safe to call from any goroutine.
+func (x *Listener) Addr() net.Addr { return x.ln.Addr() }
+
+// accept runs on its own goroutine until the Listener closes.
+func (x *Listener) accept() {
+	l := x.loop
+	defer l.bg.Done()
+	var delay time.Duration
+	for {
+		nc, err := x.ln.Accept()
+		if err != nil {
+			if x.closed.Load() || !l.running() {
+				return
+			}
+			x.acceptError(err)
+			if !temporary(err) {
+				_ = x.Close()
+				return
+			}
+			// Out of descriptors or memory: back off as net/http does.
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			select {
+			case <-time.After(delay):
+			case <-x.stop:
+				return
+			}
+			continue
+		}
+		delay = 0
+		s := newSocket(l, x.onRead, x.st, true)
+		s.peer = nc.RemoteAddr().String()
+		l.bg.Add(1)
+		go func() {
+			defer l.bg.Done()
+			if err := s.attach(nc); err != nil {
+				_ = nc.Close()
+				s.finish()
+				x.acceptError(err)
+			}
+		}()
+	}
+}
+
+// acceptError delivers err to the server's event callback on a reactor.
+func (x *Listener) acceptError(err error) {
+	cb := x.st.OnEvent
+	if cb == nil {
+		x.loop.log.Warn("asyncnet: accept failed", "addr", x.addr, "err", err)
+		return
+	}
+	ev := conditions.New(conditions.TCPAcceptError, "accept", x.addr, err)
+	x.loop.post(func() { x.loop.callEvent(nil, cb, ev) })
+}
+
+// temporary reports whether an accept error may go away by itself.
+func temporary(err error) bool {
+	for _, e := range []error{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM, syscall.ECONNABORTED} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}

@@ -1,0 +1,317 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"sync/atomic"
+
+	"github.com/valyala/bytebufferpool"
+
+	"github.com/asyncnet/asyncnet/conditions"
+)
+
+// Socket is one TCP connection of a Loop, incoming or outgoing. It is the
+// equivalent of cl-async's socket (tcp-socket).
+//
+// Every method is safe to call from any goroutine. Inside a callback on the
+// socket's own reactor a method takes effect when the callback returns, with
+// no hop between goroutines; from another goroutine it is handed to the
+// reactor. Either way the writes of one goroutine reach the peer in order.
+//
+// A Socket is closed by Close, ForceClose, an error, a timeout, the peer's
+// end of file, or Exit; then every method but Close, ForceClose, Closed,
+// Data and SetData returns an error matching conditions.SocketClosed, and
+// the socket never touches its file descriptor again.
+type Socket struct {
+	loop      *Loop
+	incoming  bool
+	dontDrain bool
+
+	cbs atomic.Pointer[callbacks] // replaced by WriteSocketData
+
+	closed atomic.Bool // Closed(): set as soon as Close is called or the socket fails
+
+	mu         sync.Mutex // protects the fields below
+	state      sockState
+	r          *reactor                   // owning reactor, set when connected
+	pending    *bytebufferpool.ByteBuffer // written bytes not yet flushed
+	scheduled  bool                       // s is queued on r (or will be processed at open)
+	forced     bool                       // ForceClose: drop what is unsent
+	userClosed bool                       // Close or ForceClose was called
+	opened     bool                       // the transport opened it
+	finished   bool                       // the Loop's hold on s was released
+	data       any
+	peer       string // remote "host:port": the dial address, then the connected address
+	laddr      net.Addr
+	raddr      net.Addr
+	cancelDial context.CancelFunc
+	kbase      uint64 // bytes the kernel had taken before the transport got the socket
+	kbaseOK    bool
+
+	reactorState // fields only the owning reactor touches
+}
+
+type sockState uint8
+
+const (
+	stNew        sockState = iota // created, not connecting yet (NewSocket)
+	stConnecting                  // resolving and connecting
+	stOpen                        // connected
+	stClosing                     // Close called: flushing what was written, then FIN
+	stClosed                      // closed: nothing more happens
+)
+
+// bufPool holds the buffers of unflushed writes.
+var bufPool bytebufferpool.Pool
+
+// newSocket returns a socket of l with the callbacks and settings of st.
+// The Loop holds it until finish.
+func newSocket(l *Loop, onRead ReadFunc, st *Settings, incoming bool) *Socket {
+	s := &Socket{loop: l, incoming: incoming, dontDrain: st.DontDrainReadBuffer}
+	s.cbs.Store(&callbacks{read: onRead, event: st.OnEvent, connect: st.OnConnect, write: st.OnWrite})
+	l.hold()
+	return s
+}
+
+// Write writes p to the socket and returns len(p). p is copied, so it may be
+// reused at once. Bytes written before the socket is connected are sent,
+// in order, once it is (after the connect callback). It never blocks; see
+// WriteSocketData for callbacks. Write is the equivalent of cl-async's
+// write-socket-data. Safe to call from any goroutine.
+func (s *Socket) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	if s.state >= stClosing || !s.loop.running() {
+		err := s.closedErrLocked("write")
+		s.mu.Unlock()
+		return 0, err
+	}
+	if len(p) == 0 {
+		s.mu.Unlock()
+		return 0, nil
+	}
+	if s.pending == nil {
+		s.pending = bufPool.Get()
+	}
+	s.pending.B = append(s.pending.B, p...)
+	r := s.scheduleLocked()
+	s.mu.Unlock()
+	if r != nil {
+		r.mark(s)
+	}
+	return len(p), nil
+}
+
+// WriteSocketData writes p like Write, after replacing the socket's
+// callbacks with those given as options (OnRead, OnWrite, OnEvent), for this
+// write and every later one. It is the equivalent of cl-async's
+// write-socket-data with :read-cb, :write-cb or :event-cb. Safe to call from
+// any goroutine.
+func (s *Socket) WriteSocketData(p []byte, opts ...Option) error {
+	st, err := Configure("Socket.WriteSocketData", ForWrite, opts...)
+	if err != nil {
+		return err
+	}
+	if st.OnRead != nil || st.OnWrite != nil || st.OnEvent != nil {
+		s.mu.Lock()
+		if s.state >= stClosing {
+			err := s.closedErrLocked("write")
+			s.mu.Unlock()
+			return err
+		}
+		cb := *s.cbs.Load()
+		if st.OnRead != nil {
+			cb.read = st.OnRead
+		}
+		if st.OnWrite != nil {
+			cb.write = st.OnWrite
+		}
+		if st.OnEvent != nil {
+			cb.event = st.OnEvent
+		}
+		s.cbs.Store(&cb)
+		s.mu.Unlock()
+	}
+	if len(p) == 0 {
+		return nil
+	}
+	_, err = s.Write(p)
+	return err
+}
+
+// Close closes the socket gracefully: the bytes already written are
+// delivered, then the peer gets end of file, then the socket is closed.
+// Closed reports true at once and no callback of the socket runs after the
+// close completes (read callbacks stop at once). Closing a closed socket
+// does nothing. It is the equivalent of cl-async's close-socket. Safe to
+// call from any goroutine.
+func (s *Socket) Close() error {
+	s.close(false)
+	return nil
+}
+
+// ForceClose closes the socket at once, dropping the bytes not yet sent;
+// the peer sees a reset. Closing a closed socket does nothing. It is the
+// equivalent of cl-async's close-socket :force t. Safe to call from any
+// goroutine.
+func (s *Socket) ForceClose() error {
+	s.close(true)
+	return nil
+}
+
+func (s *Socket) close(force bool) {
+	s.mu.Lock()
+	if s.state == stClosed || (s.state == stClosing && (!force || s.forced)) {
+		s.mu.Unlock()
+		return
+	}
+	s.closed.Store(true)
+	s.userClosed = true
+	if force {
+		s.forced = true
+		s.dropPendingLocked()
+	}
+	switch s.state {
+	case stNew:
+		s.state = stClosed
+		s.dropPendingLocked()
+		s.mu.Unlock()
+		s.finish()
+		return
+	case stConnecting:
+		if force {
+			s.state = stClosed
+			cancel := s.cancelDial
+			s.mu.Unlock()
+			cancel() // the dial goroutine finishes the socket
+			return
+		}
+		s.state = stClosing // flushed and closed once connected
+		s.mu.Unlock()
+		return
+	}
+	s.state = stClosing
+	r := s.scheduleLocked()
+	s.mu.Unlock()
+	if r != nil {
+		r.mark(s)
+	}
+}
+
+// Closed reports whether the socket is closed, or closing after Close. It is
+// the equivalent of cl-async's socket-closed-p. Safe to call from any
+// goroutine.
+func (s *Socket) Closed() bool { return s.closed.Load() }
+
+// Data returns the value stored with SetData (nil if none). It is the
+// equivalent of cl-async's socket-data. Safe to call from any goroutine.
+func (s *Socket) Data() any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.data
+}
+
+// SetData stores v with the socket, for the application's own use (a proxy
+// keeps the other socket there, for example). Safe to call from any
+// goroutine.
+func (s *Socket) SetData(v any) {
+	s.mu.Lock()
+	s.data = v
+	s.mu.Unlock()
+}
+
+// LocalAddr returns the local address, or nil before the socket is
+// connected. Safe to call from any goroutine.
+func (s *Socket) LocalAddr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.laddr
+}
+
+// RemoteAddr returns the peer's address, or nil before the socket is
+// connected. Safe to call from any goroutine.
+func (s *Socket) RemoteAddr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.raddr
+}
+
+// Loop returns the Loop the socket belongs to. Safe to call from any
+// goroutine.
+func (s *Socket) Loop() *Loop { return s.loop }
+
+// Incoming reports whether the socket was accepted by a server (true) or
+// connected by this program (false). Safe to call from any goroutine.
+func (s *Socket) Incoming() bool { return s.incoming }
+
+// Conn returns the transport's connection (a gnet.Conn with the default
+// transport), or nil when the socket is not connected. The connection may
+// only be used on the socket's reactor, inside its callbacks; using it to
+// read or write bypasses the Socket. See adapters.SocketC. Must be called
+// on the socket's reactor (inside a callback).
+func (s *Socket) Conn() Conn { return s.conn }
+
+// TCPSocket returns the socket a condition happened on, or nil. It is the
+// equivalent of cl-async's tcp-socket accessor.
+func TCPSocket(ev error) *Socket {
+	var ce *conditions.Error
+	if !errors.As(ev, &ce) {
+		return nil
+	}
+	s, _ := ce.Socket.(*Socket)
+	return s
+}
+
+// scheduleLocked marks s for processing and returns the reactor to notify,
+// or nil if s is already queued or not connected yet (it is processed when
+// it connects). Call with s.mu held.
+func (s *Socket) scheduleLocked() *reactor {
+	if s.scheduled || s.r == nil {
+		return nil
+	}
+	s.scheduled = true
+	return s.r
+}
+
+func (s *Socket) dropPendingLocked() {
+	if s.pending != nil {
+		bufPool.Put(s.pending)
+		s.pending = nil
+	}
+}
+
+// closedErrLocked returns the error of an operation on a closed socket.
+func (s *Socket) closedErrLocked(op string) error {
+	return &conditions.Error{Kind: conditions.SocketClosed, Op: op, Addr: s.peer, Socket: s}
+}
+
+// condition returns a condition of kind k on s.
+func (s *Socket) condition(k *conditions.Kind, op string, err error) *conditions.Error {
+	s.mu.Lock()
+	peer := s.peer
+	s.mu.Unlock()
+	return &conditions.Error{Kind: k, Op: op, Addr: peer, Socket: s, Err: err}
+}
+
+// markClosed records that s is closed for good and drops what it had not
+// flushed; it reports whether the application had closed it.
+func (s *Socket) markClosed() (userClosed bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.state = stClosed
+	s.closed.Store(true)
+	s.dropPendingLocked()
+	return s.userClosed
+}
+
+// finish releases the Loop's hold on s, once.
+func (s *Socket) finish() {
+	s.mu.Lock()
+	done := s.finished
+	s.finished = true
+	s.mu.Unlock()
+	if !done {
+		s.loop.release()
+	}
+}

@@ -1,0 +1,60 @@
+package core
+
+import "sync"
+
+// Stats is a snapshot of what a Loop holds. It is the equivalent of
+// cl-async's stats.
+type Stats struct {
+	IncomingSockets int // connected sockets accepted by servers, not yet closed (cl-async's :incoming-tcp-connections)
+	OutgoingSockets int // connected sockets this program opened, not yet closed (:outgoing-tcp-connections)
+	Servers         int // servers (Listeners) not yet closed
+	PendingConnects int // outgoing sockets still resolving or connecting
+}
+
+// counters keeps a Loop's Stats. One mutex makes each transition (a
+// pending connect becoming a connected socket) a single step, so a
+// snapshot never counts a socket twice or not at all.
+type counters struct {
+	mu sync.Mutex
+	st Stats
+}
+
+func (c *counters) update(f func(st *Stats)) {
+	c.mu.Lock()
+	f(&c.st)
+	c.mu.Unlock()
+}
+
+// connected counts a socket that is now connected; an outgoing one stops
+// being a pending connect.
+func (c *counters) connected(incoming bool) {
+	c.update(func(st *Stats) {
+		if incoming {
+			st.IncomingSockets++
+		} else {
+			st.OutgoingSockets++
+			st.PendingConnects--
+		}
+	})
+}
+
+func (c *counters) disconnected(incoming bool) {
+	c.update(func(st *Stats) {
+		if incoming {
+			st.IncomingSockets--
+		} else {
+			st.OutgoingSockets--
+		}
+	})
+}
+
+func (c *counters) pending(delta int) { c.update(func(st *Stats) { st.PendingConnects += delta }) }
+
+func (c *counters) servers(delta int) { c.update(func(st *Stats) { st.Servers += delta }) }
+
+// Stats returns what the Loop holds now. Safe to call from any goroutine.
+func (l *Loop) Stats() Stats {
+	l.stats.mu.Lock()
+	defer l.stats.mu.Unlock()
+	return l.stats.st
+}

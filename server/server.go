@@ -1,0 +1,134 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+
+	_ "github.com/asyncnet/asyncnet/adapters" // registers the gnet transport
+	"github.com/asyncnet/asyncnet/conditions"
+	"github.com/asyncnet/asyncnet/core"
+)
+
+// Option configures a server and the sockets it accepts. Every core.Option
+// that applies to servers is an Option (core.OnEvent, core.OnConnect, ...).
+type Option = core.Option
+
+// Server is a TCP server on a Loop. It is the equivalent of cl-async's
+// tcp-server object. Its methods are safe to call from any goroutine.
+type Server struct {
+	ln *core.Listener
+}
+
+type backlogKey struct{}
+
+// WithBacklog sets the length of the queue of connections the kernel
+// completes before the server accepts them (cl-async's :backlog). Without
+// it the system's maximum applies (net.core.somaxconn on Linux), as for
+// net.Listen; cl-async's default is 128.
+func WithBacklog(n int) Option {
+	return core.NewOption("server.WithBacklog", core.ForServer, func(st *core.Settings) error {
+		if n < 0 {
+			return fmt.Errorf("negative backlog %d", n)
+		}
+		st.SetValue(backlogKey{}, n)
+		return nil
+	})
+}
+
+// TCPServer listens on addr and serves it on l: every accepted connection
+// becomes a socket whose bytes go to onRead, after the OnConnect callback.
+// It is the equivalent of cl-async's tcp-server.
+//
+// addr is "host:port". An empty host (":7007") binds every address; port 0
+// picks a free port, which Addr reports. A failure to bind returns, at once,
+// an error matching conditions.TCPServerBindError and the OS error (such as
+// syscall.EADDRINUSE), and leaves nothing running.
+//
+// The OnEvent callback of opts is every accepted socket's event callback
+// and also receives the server's accept errors (conditions.TCPAcceptError,
+// with a nil socket). The server keeps Run going until it is closed. Safe
+// to call from any goroutine while l runs; usually called in the start
+// function of Run or in a callback.
+func TCPServer(l *core.Loop, addr string, onRead core.ReadFunc, opts ...Option) (*Server, error) {
+	const call = "server.TCPServer"
+	if l == nil {
+		return nil, &core.ArgError{Call: call, Arg: "l", Reason: "nil Loop"}
+	}
+	if onRead == nil {
+		return nil, &core.ArgError{Call: call, Arg: "onRead", Reason: "nil read callback"}
+	}
+	if err := checkAddr(addr); err != nil {
+		return nil, &core.ArgError{Call: call, Arg: "addr", Reason: err.Error()}
+	}
+	st, err := core.Configure(call, core.ForServer, opts...)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := listen(addr, st.Value(backlogKey{}))
+	if err != nil {
+		return nil, conditions.New(conditions.TCPServerBindError, "listen", addr, err)
+	}
+	x, err := l.Serve(ln, onRead, opts...)
+	if err != nil {
+		_ = ln.Close()
+		return nil, err
+	}
+	return &Server{ln: x}, nil
+}
+
+// checkAddr checks that addr is "host:port" with a port in 0..65535.
+func checkAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q: %w", addr, unwrapAddrErr(err))
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil {
+		if _, lerr := net.LookupPort("tcp", port); lerr != nil {
+			return fmt.Errorf("%q: unknown port %q", addr, port)
+		}
+		return nil
+	}
+	if n < 0 || n > 65535 {
+		return fmt.Errorf("%q: port %d out of range 0-65535", addr, n)
+	}
+	return nil
+}
+
+func unwrapAddrErr(err error) error {
+	if ae, ok := err.(*net.AddrError); ok {
+		return fmt.Errorf("%s", ae.Err)
+	}
+	return err
+}
+
+// listen binds addr, with a backlog if one is set.
+func listen(addr string, backlog any) (net.Listener, error) {
+	ln, err := new(net.ListenConfig).Listen(context.Background(), "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	if n, ok := backlog.(int); ok {
+		if err := setBacklog(ln, n); err != nil {
+			_ = ln.Close()
+			return nil, err
+		}
+	}
+	return ln, nil
+}
+
+// Close stops accepting: new connections are refused, while the sockets
+// already accepted live on until they close. Closing a closed server does
+// nothing. It is the equivalent of cl-async's close-tcp-server. Safe to call
+// from any goroutine.
+func (srv *Server) Close() error { return srv.ln.Close() }
+
+// Closed reports whether Close was called. It is the equivalent of
+// cl-async's tcp-server-closed. Safe to call from any goroutine.
+func (srv *Server) Closed() bool { return srv.ln.Closed() }
+
+// Addr returns the address the server is bound to, with the real port when
+// port 0 was asked for. Safe to call from any goroutine.
+func (srv *Server) Addr() net.Addr { return srv.ln.Addr() }
