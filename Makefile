@@ -42,6 +42,6 @@ bench:
 
 ## bench-smoke: every benchmark once, so that none rots (no timing is checked).
 bench-smoke:
-	$(GO) test -run '^$$' -bench . -benchtime 1x $(PKGS)
+	ASYNCNET_BENCH_IDLE=200 $(GO) test -run '^$$' -bench . -benchtime 1x $(PKGS)
 
 ci: test lint bench-smoke

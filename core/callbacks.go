@@ -29,6 +29,10 @@ type ConnectFunc func(s *Socket)
 // write-cb.
 type WriteFunc func(s *Socket)
 
+// DrainFunc is called when a congested socket's unsent bytes have fallen
+// to its low watermark (see WithWriteWatermarks and Socket.Congested).
+type DrainFunc func(s *Socket)
+
 // MaxReadChunk is the most bytes a single ReadFunc call carries: gnet's read
 // buffer size, and cl-async's *buffer-size*.
 const MaxReadChunk = 64 << 10
@@ -40,4 +44,5 @@ type callbacks struct {
 	event   EventFunc
 	connect ConnectFunc
 	write   WriteFunc
+	drain   DrainFunc
 }

@@ -115,6 +115,16 @@ func (s *Socket) isOpened() bool {
 	return s.opened
 }
 
+// enroll hands nc to r's transport reactor, noting first how many bytes
+// its kernel has taken so far (for takeOver). It must not run on a reactor.
+func (s *Socket) enroll(r *reactor, nc net.Conn) error {
+	base, ok := kernelBaseline(nc)
+	s.mu.Lock()
+	s.kbase, s.kbaseOK = base, ok
+	s.mu.Unlock()
+	return r.tr.Enroll(nc, (*socketEvents)(s))
+}
+
 // errNotOpened is returned by attach when the transport took the
 // connection but never opened it.
 var errNotOpened = errors.New("asyncnet: the transport did not open the connection")
@@ -122,11 +132,7 @@ var errNotOpened = errors.New("asyncnet: the transport did not open the connecti
 // attach hands the connected nc to the least loaded reactor and waits until
 // it has opened it. It must not run on a reactor.
 func (s *Socket) attach(nc net.Conn) error {
-	base, ok := kernelBaseline(nc)
-	s.mu.Lock()
-	s.kbase, s.kbaseOK = base, ok
-	s.mu.Unlock()
-	if err := s.loop.leastLoaded().tr.Enroll(nc, (*socketEvents)(s)); err != nil {
+	if err := s.enroll(s.loop.leastLoaded(), nc); err != nil {
 		return err
 	}
 	s.mu.Lock()

@@ -45,6 +45,7 @@
 //	| connected                     | OnConnect   | once; buffered writes are sent after it      |
 //	| bytes arrive                  | ReadFunc    | any number of times, ≤ MaxReadChunk each     |
 //	| a flush reaches the kernel    | OnWrite     | once per flush                               |
+//	| congestion has drained        | OnDrain     | after Congested turned true (backpressure)   |
 //	| peer EOF, error, timeout      | OnEvent     | once, with the socket already closed         |
 //	| Close / ForceClose / Exit     |             | no callback: the program asked for it        |
 //
@@ -54,7 +55,17 @@
 // When the peer ends its side, the bytes already written are still
 // delivered before the connection closes.
 //
-// A Loop's Run returns when no server, socket or pending connect is left,
-// or after Exit, which closes everything at once and runs no more
-// callbacks.
+// Read and write timeouts (WithReadTimeout, Socket.SetTimeouts) close the
+// socket with conditions.TCPTimeout. Socket.Disable pauses reading (the
+// peer is held back by TCP flow control) or writing; Socket.Enable resumes.
+//
+// # Timers
+//
+// Loop.Delay and Loop.Interval run a function on one of the Loop's
+// reactors, with the precision of one tick (WithTickInterval, 10ms by
+// default). A pending timer keeps Run going.
+//
+// A Loop's Run returns when no server, socket, pending connect or timer is
+// left, or after Exit, which closes everything at once and runs no more
+// callbacks (pending timers are dropped).
 package core

@@ -14,6 +14,15 @@ var ErrInvalidArgument = errors.New("asyncnet: invalid argument")
 // running" in the same place.
 var ErrLoopNotRunning = errors.New("asyncnet: event loop not running")
 
+// ErrReadBufferFull is matched by the condition of a socket closed because
+// more bytes arrived than WithMaxReadBuffer allows to keep unread (while
+// reading is disabled, or a stream does not read them).
+var ErrReadBufferFull = errors.New("asyncnet: read buffer full")
+
+// ErrWriteBufferFull is matched by the error of a Write that would take a
+// socket's unsent bytes past WithMaxWriteBuffer. The socket stays open.
+var ErrWriteBufferFull = errors.New("asyncnet: write buffer full")
+
 // ArgError reports a bad argument to a call: which call, which argument, and
 // what is wrong with it. It matches ErrInvalidArgument.
 type ArgError struct {

@@ -52,3 +52,14 @@ func kernelAccepted(fd int) (uint64, error) {
 	}
 	return 0, errors.New("asyncnet: send counters kept moving")
 }
+
+// ackedBytes returns how many bytes the peer has acknowledged on the TCP
+// socket fd: the peer's progress, even while the kernel's buffers hide it
+// from the transport.
+func ackedBytes(fd int) (uint64, bool) {
+	ti, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO)
+	if err != nil {
+		return 0, false
+	}
+	return ti.Bytes_acked, true
+}

@@ -35,6 +35,7 @@ type Loop struct {
 
 	tr       Transport
 	reactors []*reactor // fixed once Run has started them
+	start    time.Time  // when Run started: tick 0
 	started  atomic.Bool
 	next     atomic.Uint32 // round robin over reactors for loop-level work
 
@@ -43,6 +44,7 @@ type Loop struct {
 	mu      sync.Mutex // protects err and closers
 	err     error
 	closers map[io.Closer]struct{} // servers and background writers, closed on Exit
+	parked  map[*parking]struct{}  // parked descriptors, closed once the reactors have stopped
 
 	stats counters
 }
@@ -61,6 +63,7 @@ func NewLoop(opts ...LoopOption) *Loop {
 		set:     loopSettings{tickInterval: DefaultTickInterval},
 		done:    make(chan struct{}),
 		closers: make(map[io.Closer]struct{}),
+		parked:  make(map[*parking]struct{}),
 	}
 	for _, o := range opts {
 		if o.apply == nil {
@@ -140,6 +143,7 @@ func (l *Loop) startTransport() error {
 		return errors.New("asyncnet: the transport started no reactor")
 	}
 	l.tr = tr
+	l.start = time.Now()
 	l.reactors = make([]*reactor, len(rs))
 	for i, r := range rs {
 		l.reactors[i] = newReactor(l, i, r)
@@ -175,8 +179,29 @@ func (l *Loop) shutdown() {
 	if err := l.tr.Stop(); err != nil {
 		l.log.Warn("asyncnet: stopping the transport", "err", err)
 	}
+	l.mu.Lock()
+	for p := range l.parked {
+		_ = p.Close()
+	}
+	clear(l.parked)
+	l.mu.Unlock()
 	l.bg.Wait()
+	l.stats.update(func(st *Stats) { st.Timers = 0 }) // dropped, never to run
 	l.state.Store(loopDone)
+}
+
+// tickNow returns the current tick: the ticks since Run started.
+func (l *Loop) tickNow() int64 { return int64(time.Since(l.start) / l.set.tickInterval) }
+
+// tickAt returns the first tick at or after t.
+func (l *Loop) tickAt(t time.Time) int64 {
+	d := t.Sub(l.start)
+	return int64((d + l.set.tickInterval - 1) / l.set.tickInterval)
+}
+
+// ticks returns d in ticks, rounded up, at least one.
+func (l *Loop) ticks(d time.Duration) int64 {
+	return max(1, int64((d+l.set.tickInterval-1)/l.set.tickInterval))
 }
 
 // running reports whether the Loop is running and not exiting.
@@ -288,8 +313,9 @@ type loopEvents Loop
 func (e *loopEvents) OnTick() (next time.Duration) {
 	l := (*Loop)(e)
 	if l.started.Load() && l.running() {
+		now := l.tickNow()
 		for _, r := range l.reactors {
-			r.queueTick()
+			r.queueTick(now)
 		}
 	}
 	return l.set.tickInterval

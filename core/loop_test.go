@@ -21,6 +21,15 @@ import (
 
 func echo(s *core.Socket, data []byte) { _, _ = s.Write(data) }
 
+// serverOn starts an echo server on l and returns its address.
+func serverOn(l *core.Loop, opts ...core.Option) (string, error) {
+	srv, err := server.TCPServer(l, "127.0.0.1:0", echo, opts...)
+	if err != nil {
+		return "", err
+	}
+	return srv.Addr().String(), nil
+}
+
 func TestRunReturnsWhenNothingIsLeft(t *testing.T) {
 	ran := false
 	testutil.Run(t, func(l *core.Loop) { ran = true })

@@ -1,7 +1,9 @@
 package core
 
 import (
+	"cmp"
 	"fmt"
+	"time"
 )
 
 // Target is a set of calls an Option may be passed to.
@@ -42,11 +44,18 @@ func (o Option) Name() string { return o.name }
 // Settings is what a list of Options chose. Entry points read it; set it
 // only through Options.
 type Settings struct {
-	OnRead              ReadFunc    // core.OnRead (WriteSocketData only)
-	OnEvent             EventFunc   // core.OnEvent
-	OnConnect           ConnectFunc // core.OnConnect
-	OnWrite             WriteFunc   // core.OnWrite
-	DontDrainReadBuffer bool        // core.WithDontDrainReadBuffer
+	OnRead              ReadFunc      // core.OnRead (WriteSocketData only)
+	OnEvent             EventFunc     // core.OnEvent
+	OnConnect           ConnectFunc   // core.OnConnect
+	OnWrite             WriteFunc     // core.OnWrite
+	OnDrain             DrainFunc     // core.OnDrain
+	ReadTimeout         time.Duration // core.WithReadTimeout; 0 means none
+	WriteTimeout        time.Duration // core.WithWriteTimeout; 0 means none
+	DontDrainReadBuffer bool          // core.WithDontDrainReadBuffer
+	MaxReadBuffer       int           // core.WithMaxReadBuffer; 0 means the default
+	WriteLowWatermark   int           // core.WithWriteWatermarks; both 0 mean the defaults
+	WriteHighWatermark  int           // core.WithWriteWatermarks
+	MaxWriteBuffer      int           // core.WithMaxWriteBuffer; 0 means the default
 
 	values map[any]any // values of options from other packages, by key
 }
@@ -80,7 +89,26 @@ func Configure(call string, target Target, opts ...Option) (*Settings, error) {
 			return nil, &ArgError{Call: call, Arg: o.name, Reason: err.Error()}
 		}
 	}
+	if high := st.highWatermark(); high > st.maxWriteBuffer() {
+		return nil, &ArgError{Call: call, Arg: "core.WithMaxWriteBuffer",
+			Reason: fmt.Sprintf("cap %d is below the high watermark %d", st.maxWriteBuffer(), high)}
+	}
 	return st, nil
+}
+
+// The flow-control settings, defaults applied.
+func (st *Settings) maxReadBuffer() int  { return cmp.Or(st.MaxReadBuffer, DefaultMaxReadBuffer) }
+func (st *Settings) maxWriteBuffer() int { return cmp.Or(st.MaxWriteBuffer, DefaultMaxWriteBuffer) }
+
+func (st *Settings) lowWatermark() int {
+	if st.WriteHighWatermark == 0 {
+		return DefaultWriteLowWatermark
+	}
+	return st.WriteLowWatermark
+}
+
+func (st *Settings) highWatermark() int {
+	return cmp.Or(st.WriteHighWatermark, DefaultWriteHighWatermark)
 }
 
 // OnRead replaces a socket's read callback. It applies to
@@ -123,6 +151,100 @@ func OnConnect(fn ConnectFunc) Option {
 func OnWrite(fn WriteFunc) Option {
 	return NewOption("core.OnWrite", ForConnect|ForServer|ForWrite, func(st *Settings) error {
 		st.OnWrite = fn
+		return nil
+	})
+}
+
+// WithReadTimeout closes a socket with conditions.TCPTimeout when no bytes
+// arrive for d while reading is enabled (cl-async's :read-timeout). On a
+// server it applies to every accepted socket. 0, the default, means no
+// timeout; the precision is one tick (WithTickInterval).
+func WithReadTimeout(d time.Duration) Option {
+	return durationOption("core.WithReadTimeout", d, func(st *Settings) { st.ReadTimeout = d })
+}
+
+// WithWriteTimeout closes a socket with conditions.TCPTimeout when written
+// bytes stay unsent for d without any progress (cl-async's
+// :write-timeout, without its bug of acting as a lifetime limit). On a
+// server it applies to every accepted socket. 0, the default, means no
+// timeout; the precision is one tick (WithTickInterval).
+func WithWriteTimeout(d time.Duration) Option {
+	return durationOption("core.WithWriteTimeout", d, func(st *Settings) { st.WriteTimeout = d })
+}
+
+// durationOption is an option of sockets and servers that takes a duration
+// of 0 or more.
+func durationOption(name string, d time.Duration, set func(*Settings)) Option {
+	return NewOption(name, ForConnect|ForServer, func(st *Settings) error {
+		if d < 0 {
+			return fmt.Errorf("negative duration %v", d)
+		}
+		set(st)
+		return nil
+	})
+}
+
+// Defaults of the flow-control options.
+const (
+	DefaultMaxReadBuffer      = 4 << 20   // WithMaxReadBuffer
+	DefaultWriteLowWatermark  = 256 << 10 // WithWriteWatermarks
+	DefaultWriteHighWatermark = 1 << 20   // WithWriteWatermarks
+	DefaultMaxWriteBuffer     = 64 << 20  // WithMaxWriteBuffer
+)
+
+// WithMaxReadBuffer bounds the bytes a socket keeps unread: while reading
+// is disabled (Socket.Disable) and, with WithDontDrainReadBuffer, until a
+// stream reads them. Past n the socket is closed and its event callback
+// gets a conditions.TCPError matching ErrReadBufferFull: gnet keeps reading
+// a connection whatever its reader does, so the bound is what protects
+// memory. The default is DefaultMaxReadBuffer (4 MiB).
+func WithMaxReadBuffer(n int) Option {
+	return sizeOption("core.WithMaxReadBuffer", n, func(st *Settings) { st.MaxReadBuffer = n })
+}
+
+// WithWriteWatermarks sets when a socket counts as congested: once its
+// unsent bytes (written but not yet in the kernel) reach high, Congested
+// reports true, until they fall to low; then the OnDrain callback runs.
+// The defaults are DefaultWriteLowWatermark (256 KiB) and
+// DefaultWriteHighWatermark (1 MiB). low must be below high.
+func WithWriteWatermarks(low, high int) Option {
+	return NewOption("core.WithWriteWatermarks", ForConnect|ForServer, func(st *Settings) error {
+		if low < 0 || high <= low {
+			return fmt.Errorf("need 0 <= low < high, got low %d, high %d", low, high)
+		}
+		st.WriteLowWatermark, st.WriteHighWatermark = low, high
+		return nil
+	})
+}
+
+// WithMaxWriteBuffer caps a socket's unsent bytes: a Write that would go
+// past n writes nothing and returns an error matching ErrWriteBufferFull
+// (the socket stays open, and nothing written before is lost). It must be
+// at least the high watermark. The default is DefaultMaxWriteBuffer
+// (64 MiB).
+func WithMaxWriteBuffer(n int) Option {
+	return sizeOption("core.WithMaxWriteBuffer", n, func(st *Settings) { st.MaxWriteBuffer = n })
+}
+
+// sizeOption is an option of sockets and servers that takes a positive
+// number of bytes.
+func sizeOption(name string, n int, set func(*Settings)) Option {
+	return NewOption(name, ForConnect|ForServer, func(st *Settings) error {
+		if n <= 0 {
+			return fmt.Errorf("size %d is not positive", n)
+		}
+		set(st)
+		return nil
+	})
+}
+
+// OnDrain sets the callback that runs when a congested socket's unsent
+// bytes fall to the low watermark (see WithWriteWatermarks): the time to
+// resume a producer. With WriteSocketData it replaces the socket's drain
+// callback.
+func OnDrain(fn DrainFunc) Option {
+	return NewOption("core.OnDrain", ForConnect|ForServer|ForWrite, func(st *Settings) error {
+		st.OnDrain = fn
 		return nil
 	})
 }

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"math"
 	"sync"
 	"sync/atomic"
 )
@@ -30,9 +31,14 @@ type reactor struct {
 	spareT []func()
 	watch  []*Socket // sockets with bytes the kernel has not taken yet
 	spareW []*Socket
+	wheel  wheel // timers and timeouts
+	now    int64 // the Loop's tick, as of the last tick (or arm)
 
 	conns      atomic.Int32 // open connections, for leastLoaded
-	needTick   atomic.Bool  // watch is not empty
+	bytesIn    atomic.Int64 // Stats.BytesBufferedIn of this reactor's sockets
+	bytesOut   atomic.Int64 // Stats.BytesBufferedOut
+	needTick   atomic.Bool  // watch is not empty: tick every interval
+	nextDue    atomic.Int64 // the wheel's nextDue: tick then, or when needTick
 	tickQueued atomic.Bool  // a tick is queued in the transport
 
 	drainFn func()
@@ -41,6 +47,7 @@ type reactor struct {
 
 func newReactor(l *Loop, idx int, tr Reactor) *reactor {
 	r := &reactor{loop: l, idx: idx, tr: tr}
+	r.nextDue.Store(math.MaxInt64)
 	r.drainFn = r.drain
 	r.tickFn = r.tick
 	return r
@@ -130,10 +137,13 @@ func (r *reactor) drain() {
 	r.exit()
 }
 
-// queueTick asks for a tick if the reactor has sockets to watch. Called by
-// the transport's ticker goroutine.
-func (r *reactor) queueTick() {
-	if !r.needTick.Load() || !r.tickQueued.CompareAndSwap(false, true) {
+// queueTick asks for a tick if the reactor has sockets to watch or a timer
+// that may be due by now. Called by the transport's ticker goroutine.
+func (r *reactor) queueTick(now int64) {
+	if !r.needTick.Load() && r.nextDue.Load() > now {
+		return // nothing to do: the reactor is not woken
+	}
+	if !r.tickQueued.CompareAndSwap(false, true) {
 		return
 	}
 	if err := r.tr.Execute(r.tickFn); err != nil {
@@ -144,8 +154,31 @@ func (r *reactor) queueTick() {
 func (r *reactor) tick() {
 	r.tickQueued.Store(false)
 	r.enter()
+	r.now = r.loop.tickNow()
+	r.wheel.advance(r.now)
 	r.pollWatched()
+	r.updateNeedTick()
 	r.exit()
+}
+
+// refresh brings r.now up to date, for a deadline counted from now.
+func (r *reactor) refresh() { r.now = r.loop.tickNow() }
+
+// addTimer arms n to expire at tick when. Reactor only.
+func (r *reactor) addTimer(n *timerNode, when int64) {
+	if r.wheel.n == 0 {
+		r.refresh()
+		r.wheel.advance(r.now) // an empty wheel catches up at no cost
+	}
+	r.wheel.add(n, when)
+	if n.when < r.nextDue.Load() {
+		r.nextDue.Store(n.when)
+	}
+}
+
+func (r *reactor) updateNeedTick() {
+	r.needTick.Store(len(r.watch) > 0)
+	r.nextDue.Store(r.wheel.nextDue())
 }
 
 // addWatch makes the ticks check s until it has nothing left in the kernel's
@@ -171,5 +204,4 @@ func (r *reactor) pollWatched() {
 	}
 	clear(ws)
 	r.spareW = ws[:0]
-	r.needTick.Store(len(r.watch) > 0)
 }

@@ -3,9 +3,11 @@ package core
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/valyala/bytebufferpool"
 
@@ -28,10 +30,15 @@ type Socket struct {
 	loop      *Loop
 	incoming  bool
 	dontDrain bool
+	maxRead   int // WithMaxReadBuffer
+	maxWrite  int // WithMaxWriteBuffer
+	low, high int // WithWriteWatermarks
 
 	cbs atomic.Pointer[callbacks] // replaced by WriteSocketData
 
-	closed atomic.Bool // Closed(): set as soon as Close is called or the socket fails
+	closed     atomic.Bool  // Closed(): set as soon as Close is called or the socket fails
+	congestedA atomic.Bool  // Congested(): mirrors congested
+	backlog    atomic.Int64 // bytes the transport holds unsent, as of the reactor's last look
 
 	mu         sync.Mutex // protects the fields below
 	state      sockState
@@ -49,6 +56,14 @@ type Socket struct {
 	cancelDial context.CancelFunc
 	kbase      uint64 // bytes the kernel had taken before the transport got the socket
 	kbaseOK    bool
+
+	// Flow control as the application asked for it; the reactor applies it.
+	readTimeout  time.Duration
+	writeTimeout time.Duration
+	readOff      bool // Disable(read)
+	writeOff     bool // Disable(write)
+	ctl          bool // the four above changed since the reactor last looked
+	congested    bool // unsent bytes reached the high watermark, not yet back to the low one
 
 	reactorState // fields only the owning reactor touches
 }
@@ -69,17 +84,33 @@ var bufPool bytebufferpool.Pool
 // newSocket returns a socket of l with the callbacks and settings of st.
 // The Loop holds it until finish.
 func newSocket(l *Loop, onRead ReadFunc, st *Settings, incoming bool) *Socket {
-	s := &Socket{loop: l, incoming: incoming, dontDrain: st.DontDrainReadBuffer}
-	s.cbs.Store(&callbacks{read: onRead, event: st.OnEvent, connect: st.OnConnect, write: st.OnWrite})
+	s := &Socket{
+		loop:         l,
+		incoming:     incoming,
+		dontDrain:    st.DontDrainReadBuffer,
+		maxRead:      st.maxReadBuffer(),
+		maxWrite:     st.maxWriteBuffer(),
+		low:          st.lowWatermark(),
+		high:         st.highWatermark(),
+		readTimeout:  st.ReadTimeout,
+		writeTimeout: st.WriteTimeout,
+		ctl:          st.ReadTimeout > 0 || st.WriteTimeout > 0, // applied once connected
+	}
+	s.rt.owner = (*readTimer)(s)
+	s.cbs.Store(&callbacks{read: onRead, event: st.OnEvent, connect: st.OnConnect, write: st.OnWrite, drain: st.OnDrain})
 	l.hold()
 	return s
 }
 
 // Write writes p to the socket and returns len(p). p is copied, so it may be
 // reused at once. Bytes written before the socket is connected are sent,
-// in order, once it is (after the connect callback). It never blocks; see
-// WriteSocketData for callbacks. Write is the equivalent of cl-async's
-// write-socket-data. Safe to call from any goroutine.
+// in order, once it is (after the connect callback). It never blocks: when
+// the peer reads slower than the program writes, the bytes wait in memory,
+// Congested turns true past the high watermark, and a Write that would go
+// past WithMaxWriteBuffer writes nothing and returns an error matching
+// ErrWriteBufferFull. See WriteSocketData for callbacks. Write is the
+// equivalent of cl-async's write-socket-data. Safe to call from any
+// goroutine.
 func (s *Socket) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	if s.state >= stClosing || !s.loop.running() {
@@ -91,10 +122,21 @@ func (s *Socket) Write(p []byte) (int, error) {
 		s.mu.Unlock()
 		return 0, nil
 	}
+	unsent := s.pendingLenLocked() + int(s.backlog.Load()) + len(p)
+	if unsent > s.maxWrite {
+		err := &conditions.Error{Kind: conditions.EventError, Op: "write", Addr: s.peer, Socket: s,
+			Err: fmt.Errorf("%w: %d bytes would be unsent, limit %d", ErrWriteBufferFull, unsent, s.maxWrite)}
+		s.mu.Unlock()
+		return 0, err
+	}
 	if s.pending == nil {
 		s.pending = bufPool.Get()
 	}
 	s.pending.B = append(s.pending.B, p...)
+	if !s.congested && unsent >= s.high {
+		s.congested = true
+		s.congestedA.Store(true)
+	}
 	r := s.scheduleLocked()
 	s.mu.Unlock()
 	if r != nil {
@@ -106,14 +148,14 @@ func (s *Socket) Write(p []byte) (int, error) {
 // WriteSocketData writes p like Write, after replacing the socket's
 // callbacks with those given as options (OnRead, OnWrite, OnEvent), for this
 // write and every later one. It is the equivalent of cl-async's
-// write-socket-data with :read-cb, :write-cb or :event-cb. Safe to call from
-// any goroutine.
+// write-socket-data with :read-cb, :write-cb or :event-cb (OnDrain may be
+// replaced the same way). Safe to call from any goroutine.
 func (s *Socket) WriteSocketData(p []byte, opts ...Option) error {
 	st, err := Configure("Socket.WriteSocketData", ForWrite, opts...)
 	if err != nil {
 		return err
 	}
-	if st.OnRead != nil || st.OnWrite != nil || st.OnEvent != nil {
+	if st.OnRead != nil || st.OnWrite != nil || st.OnEvent != nil || st.OnDrain != nil {
 		s.mu.Lock()
 		if s.state >= stClosing {
 			err := s.closedErrLocked("write")
@@ -129,6 +171,9 @@ func (s *Socket) WriteSocketData(p []byte, opts ...Option) error {
 		}
 		if st.OnEvent != nil {
 			cb.event = st.OnEvent
+		}
+		if st.OnDrain != nil {
+			cb.drain = st.OnDrain
 		}
 		s.cbs.Store(&cb)
 		s.mu.Unlock()

@@ -3,9 +3,9 @@ package core
 import (
 	"errors"
 	"io"
-	"net"
 	"os"
 	"runtime/debug"
+	"time"
 
 	"github.com/valyala/bytebufferpool"
 
@@ -26,6 +26,28 @@ type reactorState struct {
 	watched     bool     // in r.watch
 	cond        error    // the condition to deliver when a close this socket started completes
 	evDone      bool     // the event callback got its one condition
+
+	// Flow control, as last applied from the fields under mu.
+	rdPaused  bool      // reading disabled: bytes stay in the transport's buffer
+	wrPaused  bool      // writing disabled: bytes stay in pending
+	rt        timerNode // the read timeout
+	rtDur     time.Duration
+	rtTicks   int64 // read timeout in ticks; 0 means none
+	lastRead  int64 // tick when bytes last arrived
+	wtDur     time.Duration
+	wtTicks   int64  // write timeout in ticks; 0 means none
+	progress  int64  // tick when the backlog last shrank (or began), or the peer acknowledged bytes
+	lastAcked uint64 // bytes the peer had acknowledged at the last look
+	lastOut   int    // the backlog at the last look
+	heldOut   int    // bytes kept in pending while writing is disabled
+	inStat    int64  // what s adds to its reactor's BytesBufferedIn
+	outStat   int64  // and to BytesBufferedOut
+
+	// Parking (see park.go).
+	park       *parking // non-nil while the descriptor is out of the transport
+	pre        []byte   // bytes read before a pause, delivered before the transport's
+	wantPark   bool     // park once the transport holds no written bytes
+	parkingNow bool     // the transport's close under way is a park, not a close
 }
 
 // socketEvents is a Socket as the transport's ConnHandler.
@@ -62,6 +84,9 @@ func (e *socketEvents) OnClose(c Conn, err error) {
 }
 
 func (s *Socket) open(r *reactor, c Conn) bool {
+	if s.park != nil {
+		return s.loop.running() && s.reopen(c)
+	}
 	s.mu.Lock()
 	if s.state == stClosed || !s.loop.running() {
 		s.mu.Unlock()
@@ -91,21 +116,51 @@ func (s *Socket) open(r *reactor, c Conn) bool {
 }
 
 // readable hands the buffered bytes to the read callback, MaxReadChunk at a
-// time, until none are left or the socket closes.
+// time, until none are left or the socket closes. While reading is
+// disabled (or the socket does not drain) the bytes stay, within the bound
+// of WithMaxReadBuffer.
 func (s *Socket) readable(c Conn) {
+	if s.rtTicks > 0 {
+		s.lastRead = s.loop.tickNow() // the reactor's r.now may be old: it ticks only when due
+	}
 	for {
-		n := c.InboundBuffered()
+		n := len(s.pre) + c.InboundBuffered()
 		if n == 0 {
+			s.reportIn(0)
 			return
 		}
 		if s.closed.Load() || !s.loop.running() {
-			_, _ = c.Discard(n)
+			_, _ = c.Discard(-1)
+			s.pre = nil
+			s.reportIn(0)
 			return
 		}
 		cb := s.cbs.Load().read
-		if s.dontDrain {
-			s.callRead(cb, nil) // a notification: a stream reads the bytes
+		if s.rdPaused || s.dontDrain {
+			if n > s.maxRead {
+				s.overflow(c, n)
+				return
+			}
+			if !s.rdPaused {
+				s.callRead(cb, nil) // a notification: a stream reads the bytes
+				if s.conn == nil {
+					return
+				}
+				n = len(s.pre) + c.InboundBuffered()
+			}
+			s.reportIn(n)
 			return
+		}
+		if len(s.pre) > 0 { // bytes read before a pause come first
+			k := min(len(s.pre), MaxReadChunk)
+			s.callRead(cb, s.pre[:k])
+			if s.pre = s.pre[k:]; len(s.pre) == 0 {
+				s.pre = nil
+			}
+			if s.conn == nil {
+				return
+			}
+			continue
 		}
 		n = min(n, MaxReadChunk)
 		data, err := c.Peek(n)
@@ -121,15 +176,40 @@ func (s *Socket) readable(c Conn) {
 }
 
 // process carries out what was asked of s since it was last processed:
-// flushing written bytes, closing.
+// flow-control changes, flushing written bytes, closing.
 func (s *Socket) process() {
 	s.mu.Lock()
 	s.scheduled = false
-	buf := s.pending
-	s.pending = nil
+	var fl flow
+	if s.ctl {
+		s.ctl = false
+		fl = flow{set: true, read: s.readTimeout, write: s.writeTimeout, readOff: s.readOff, writeOff: s.writeOff}
+	}
 	state, forced := s.state, s.forced
+	var buf *bytebufferpool.ByteBuffer
+	held := 0
+	if s.writeOff && state != stClosing {
+		if s.pending != nil {
+			held = len(s.pending.B) // kept until writing is enabled
+		}
+	} else {
+		buf = s.pending
+		s.pending = nil
+	}
 	s.mu.Unlock()
 
+	if s.park != nil {
+		var b []byte
+		if buf != nil {
+			b = buf.B
+		}
+		s.heldOut = held
+		s.processParked(b, state, forced, fl)
+		if buf != nil {
+			bufPool.Put(buf)
+		}
+		return
+	}
 	c := s.conn
 	if c == nil {
 		if buf != nil {
@@ -145,17 +225,33 @@ func (s *Socket) process() {
 		_ = s.r.tr.Close(c)
 		return
 	}
+	s.heldOut = held
+	if fl.set {
+		s.applyFlow(c, fl)
+		if s.conn == nil {
+			if buf != nil {
+				bufPool.Put(buf)
+			}
+			return
+		}
+	}
 	if buf != nil {
 		s.flush(c, buf)
 		if s.conn == nil {
 			return // the write failed and closed the connection
 		}
+	} else {
+		s.settle(c)
 	}
 	if state == stClosing && !s.closing {
 		s.closing = true
 		if s.settle(c) == 0 {
 			_ = s.r.tr.Close(c)
 		}
+		return
+	}
+	if s.wantPark {
+		s.tryPark(c)
 	}
 }
 
@@ -184,7 +280,8 @@ func (s *Socket) flush(c Conn, buf *bytebufferpool.ByteBuffer) {
 
 // settle brings the write bookkeeping in line with what c still buffers:
 // it frees the chunks the kernel has taken, fires the write callbacks that
-// are due, and watches s while a backlog remains. It returns the backlog.
+// are due, tracks progress and congestion, and watches s while a backlog
+// remains. It returns the backlog.
 func (s *Socket) settle(c Conn) int {
 	out := c.OutboundBuffered()
 	done := 0
@@ -207,6 +304,18 @@ func (s *Socket) settle(c Conn) int {
 			}
 		}
 	}
+	if s.conn == nil {
+		return 0
+	}
+	if s.wtTicks > 0 && (out < s.lastOut || out > 0 && s.lastOut == 0) {
+		s.progress = s.loop.tickNow() // a backlog begins, or shrinks
+	}
+	s.lastOut = out
+	s.backlog.Store(int64(out))
+	s.reportOut(out + s.heldOut)
+	if s.congestedA.Load() {
+		s.checkDrain(out)
+	}
 	if out > 0 && s.conn != nil {
 		s.r.addWatch(s)
 	}
@@ -226,6 +335,9 @@ func compact[T any](xs []T, n int) []T {
 // poll is called on each tick while s is watched; it reports whether s
 // still needs watching.
 func (s *Socket) poll() bool {
+	if s.park != nil {
+		return s.pollParked()
+	}
 	c := s.conn
 	if c == nil {
 		return false
@@ -235,16 +347,40 @@ func (s *Socket) poll() bool {
 		return false
 	}
 	if out > 0 {
+		if s.wtTicks > 0 && !s.wrPaused && s.stalled(c.Fd()) {
+			s.timeout("write", errNoWriteProgress(s.wtDur))
+			return false
+		}
 		return true
 	}
 	if s.closing {
 		_ = s.r.tr.Close(c)
+		return false
+	}
+	if s.wantPark {
+		s.tryPark(c)
 	}
 	return false
 }
 
+// stalled reports whether the write timeout has run out: no progress for
+// its length. Progress is the transport's backlog shrinking (see settle) or
+// the peer acknowledging bytes: with a slow reader the kernel's buffers can
+// take long to drain while the backlog stays the same, and that is progress.
+func (s *Socket) stalled(fd int) bool {
+	if acked, ok := ackedBytes(fd); ok && acked != s.lastAcked {
+		s.lastAcked = acked
+		s.progress = s.r.now // stalled runs in a tick: r.now is current
+	}
+	return s.r.now-s.progress > s.wtTicks
+}
+
 // closedBy finishes s after the transport closed its connection.
 func (s *Socket) closedBy(c Conn, err error) {
+	if s.parkingNow {
+		s.conn = nil // the socket lives on, parked
+		return
+	}
 	if s.retainedLen > 0 && errors.Is(err, io.EOF) && s.loop.running() {
 		s.takeOver(c) // the peer ended its side with bytes of ours unsent
 	}
@@ -253,13 +389,27 @@ func (s *Socket) closedBy(c Conn, err error) {
 	}
 	s.retained, s.retainedLen, s.marks = nil, 0, nil
 	s.conn = nil
+	var ev error
+	if err != nil {
+		ev = s.conditionFor(opOf(err), err)
+	}
+	s.finishClose(ev)
+}
+
+// finishClose ends a socket whose connection is gone: its event callback
+// gets s.cond, or else ev, unless the application closed it. Reactor only.
+func (s *Socket) finishClose(ev error) {
+	s.r.wheel.remove(&s.rt)
+	s.pre = nil
+	s.reportIn(0)
+	s.reportOut(0)
+	s.backlog.Store(0)
 	s.r.conns.Add(-1)
 	s.loop.stats.disconnected(s.incoming)
 
 	user := s.markClosed()
-	ev := s.cond
-	if ev == nil && err != nil {
-		ev = s.conditionFor(opOf(err), err)
+	if s.cond != nil {
+		ev = s.cond
 	}
 	if ev != nil && !user && s.loop.running() {
 		s.callEvent(ev)
@@ -349,130 +499,16 @@ func (s *Socket) callConnect(cb ConnectFunc) {
 	returned = true
 }
 
-func (s *Socket) callWrite(cb WriteFunc) {
+func (s *Socket) callDrain(cb DrainFunc) {
 	returned := false
 	defer s.loop.recoverCallback(s, &returned)
 	cb(s)
 	returned = true
 }
 
-// takeOver keeps the connection alive past the transport's close so that
-// the bytes it did not send are delivered: gnet closes the descriptor when
-// the peer ends its side, after one try to flush. It runs in OnClose, while
-// the descriptor is still open.
-func (s *Socket) takeOver(c Conn) {
-	s.mu.Lock()
-	base, ok := s.kbase, s.kbaseOK
-	s.mu.Unlock()
-	if !ok {
-		s.loop.log.Warn("asyncnet: peer closed with bytes unsent; this platform cannot finish them", "peer", s.peer, "bytes", c.OutboundBuffered())
-		return
-	}
-	fd, err := c.Dup()
-	if err != nil {
-		s.loop.log.Warn("asyncnet: cannot keep the connection to finish unsent bytes", "err", err)
-		return
-	}
-	tail := &tailFlush{s: s, fd: fd, base: base, handed: s.handed, chunks: s.retained, closed: make(chan bool, 1)}
-	s.retained, s.retainedLen = nil, 0
-	l := s.loop
-	l.hold()
-	l.bg.Add(1)
-	go tail.run()
-	// The transport's last flush and close happen when this event returns;
-	// only then is the kernel's count final.
-	if err := s.r.tr.Execute(func() { tail.closed <- true }); err != nil {
-		tail.closed <- false
-	}
-}
-
-// tailFlush writes what the transport left unsent, from its own goroutine.
-type tailFlush struct {
-	s      *Socket
-	fd     int
-	base   uint64 // kernel count when the transport got the socket
-	handed uint64 // bytes handed to the transport
-	chunks []*bytebufferpool.ByteBuffer
-	nc     net.Conn
-	closed chan bool // true once the transport has closed its descriptor; false if it stopped first
-}
-
-func (t *tailFlush) run() {
-	defer t.drop()
-	select {
-	case ok := <-t.closed:
-		if !ok {
-			return
-		}
-	case <-t.s.loop.ctx.Done(): // Exit drops what is unsent
-		return
-	}
-	accepted, err := kernelAccepted(t.fd)
-	if err != nil {
-		t.s.loop.log.Warn("asyncnet: cannot count the bytes the kernel took; unsent bytes dropped", "err", err)
-		return
-	}
-	sent := accepted - t.base
-	if sent >= t.handed {
-		return
-	}
-	unsent := t.handed - sent
-	bufs := tailOf(t.chunks, unsent)
-	if bufs == nil {
-		t.s.loop.log.Error("asyncnet: unsent bytes are no longer held; dropped", "unsent", unsent)
-		return
-	}
-	f := os.NewFile(uintptr(t.fd), "asyncnet-tail")
-	nc, err := net.FileConn(f)
-	_ = f.Close()
-	t.fd = -1
-	if err != nil {
-		return
-	}
-	t.nc = nc
-	t.s.loop.track(nc) // Exit drops the rest
-	defer t.s.loop.untrack(nc)
-	_, _ = bufs.WriteTo(nc)
-}
-
-// drop releases everything the flush holds.
-func (t *tailFlush) drop() {
-	if t.fd >= 0 {
-		_ = closeFD(t.fd)
-		t.fd = -1
-	}
-	if t.nc != nil {
-		_ = t.nc.Close()
-		t.nc = nil
-	}
-	for _, b := range t.chunks {
-		bufPool.Put(b)
-	}
-	t.chunks = nil
-	if t.s != nil {
-		l := t.s.loop
-		t.s = nil
-		l.bg.Done()
-		l.release()
-	}
-}
-
-// closeFD closes a descriptor from Conn.Dup.
-func closeFD(fd int) error { return os.NewFile(uintptr(fd), "").Close() }
-
-// tailOf returns the last n bytes of chunks, or nil if they hold fewer.
-func tailOf(chunks []*bytebufferpool.ByteBuffer, n uint64) net.Buffers {
-	var out net.Buffers
-	for i := len(chunks) - 1; i >= 0 && n > 0; i-- {
-		b := chunks[i].B
-		if uint64(len(b)) >= n {
-			b = b[uint64(len(b))-n:]
-		}
-		out = append(net.Buffers{b}, out...)
-		n -= uint64(len(b))
-	}
-	if n > 0 {
-		return nil
-	}
-	return out
+func (s *Socket) callWrite(cb WriteFunc) {
+	returned := false
+	defer s.loop.recoverCallback(s, &returned)
+	cb(s)
+	returned = true
 }

@@ -9,6 +9,10 @@ type Stats struct {
 	OutgoingSockets int // connected sockets this program opened, not yet closed (:outgoing-tcp-connections)
 	Servers         int // servers (Listeners) not yet closed
 	PendingConnects int // outgoing sockets still resolving or connecting
+	Timers          int // Delay and Interval timers not yet run or stopped
+
+	BytesBufferedIn  int64 // bytes received and kept unread (reading disabled, or a stream not reading)
+	BytesBufferedOut int64 // bytes written that the kernel has not taken yet (as of each socket's last flush or tick)
 }
 
 // counters keeps a Loop's Stats. One mutex makes each transition (a
@@ -52,9 +56,18 @@ func (c *counters) pending(delta int) { c.update(func(st *Stats) { st.PendingCon
 
 func (c *counters) servers(delta int) { c.update(func(st *Stats) { st.Servers += delta }) }
 
+func (c *counters) timers(delta int) { c.update(func(st *Stats) { st.Timers += delta }) }
+
 // Stats returns what the Loop holds now. Safe to call from any goroutine.
 func (l *Loop) Stats() Stats {
 	l.stats.mu.Lock()
-	defer l.stats.mu.Unlock()
-	return l.stats.st
+	st := l.stats.st
+	l.stats.mu.Unlock()
+	if l.started.Load() {
+		for _, r := range l.reactors {
+			st.BytesBufferedIn += r.bytesIn.Load()
+			st.BytesBufferedOut += r.bytesOut.Load()
+		}
+	}
+	return st
 }

@@ -87,6 +87,9 @@ type Conn interface {
 	SetLinger(sec int) error
 	// Dup returns a duplicate of the connection's file descriptor.
 	Dup() (int, error)
+	// Fd returns the connection's file descriptor, for reading socket
+	// state (such as TCP_INFO); it must not be written or closed.
+	Fd() int
 	// LocalAddr returns the local address.
 	LocalAddr() net.Addr
 	// RemoteAddr returns the remote address.

@@ -1,0 +1,88 @@
+package core_test
+
+import (
+	"crypto/sha256"
+	"errors"
+	"io"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/asyncnet/asyncnet/core"
+	"github.com/asyncnet/asyncnet/internal/testutil"
+)
+
+// pausedServer serves with reading disabled from the start; then calls
+// after(s) from a callback a little later, once the socket has parked.
+func pausedServer(t *testing.T, after func(l *core.Loop, s *core.Socket)) string {
+	t.Helper()
+	return serve(t, echo, core.OnConnect(func(s *core.Socket) {
+		require.NoError(t, s.Disable(true, false))
+		s.Loop().Delay(50*time.Millisecond, func() { after(s.Loop(), s) })
+	}))
+}
+
+func TestWriteWhileParked(t *testing.T) {
+	addr := pausedServer(t, func(_ *core.Loop, s *core.Socket) {
+		_, _ = s.Write([]byte("still talking"))
+	})
+	c := dial(t, addr)
+	_, err := c.Write([]byte("unread"))
+	require.NoError(t, err)
+	buf := make([]byte, len("still talking"))
+	_, err = io.ReadFull(c, buf)
+	require.NoError(t, err)
+	require.Equal(t, "still talking", string(buf))
+}
+
+// TestCloseWhileParked: a graceful close of a paused socket still delivers
+// everything written, then end of file.
+func TestCloseWhileParked(t *testing.T) {
+	payload := randomBytes(t, 8<<20)
+	addr := pausedServer(t, func(_ *core.Loop, s *core.Socket) {
+		_, _ = s.Write(payload)
+		_ = s.Close()
+	})
+	c := dial(t, addr)
+	_, err := c.Write([]byte("ignored"))
+	require.NoError(t, err)
+	got, err := slowRead(c)
+	require.ErrorIs(t, err, io.EOF)
+	require.Equal(t, sha256.Sum256(payload), sha256.Sum256(got))
+}
+
+func TestForceCloseWhileParked(t *testing.T) {
+	addr := pausedServer(t, func(_ *core.Loop, s *core.Socket) {
+		_ = s.ForceClose()
+	})
+	c := dial(t, addr)
+	_, err := c.Write([]byte("unread"))
+	require.NoError(t, err)
+	_, err = io.ReadAll(c)
+	require.True(t, err == nil || errors.Is(err, syscall.ECONNRESET), "got %v", err)
+}
+
+func TestExitWhileParked(t *testing.T) {
+	parked := make(chan struct{})
+	l := core.NewLoop()
+	done := make(chan error, 1)
+	addr := make(chan string, 1)
+	go func() {
+		done <- l.Run(func(l *core.Loop) {
+			srv, err := serverOn(l, core.OnConnect(func(s *core.Socket) {
+				require.NoError(t, s.Disable(true, false))
+				l.Delay(50*time.Millisecond, func() { close(parked) })
+			}))
+			require.NoError(t, err)
+			addr <- srv
+		})
+	}()
+	c := dial(t, testutil.Recv(t, addr, "addr"))
+	testutil.Recv(t, parked, "park")
+	l.Exit()
+	require.NoError(t, testutil.Recv(t, done, "Run"))
+	_, err := io.ReadAll(c)
+	require.True(t, err == nil || errors.Is(err, syscall.ECONNRESET), "the parked connection was closed: %v", err)
+}

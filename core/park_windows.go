@@ -1,0 +1,13 @@
+package core
+
+import "errors"
+
+// canPark is false: on Windows (where gnet runs for development only) a
+// paused socket keeps reading into its bounded buffer.
+const canPark = false
+
+var errNoParking = errors.New("asyncnet: parking is not supported on Windows")
+
+func writeFD(int, []byte) (int, error) { return 0, errNoParking }
+
+func setLingerZero(int) error { return errNoParking }

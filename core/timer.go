@@ -1,0 +1,132 @@
+package core
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// Timer is a function scheduled on a Loop by Delay or Interval. Its methods
+// are safe to call from any goroutine.
+type Timer struct {
+	l      *Loop
+	r      *reactor
+	fn     func()
+	period time.Duration // Interval's period; 0 for Delay
+	err    error
+	state  atomic.Int32
+	node   timerNode // touched only on r's goroutine
+}
+
+const (
+	timerPending  int32 = iota // armed, or about to be
+	timerRunning               // its function is running
+	timerStopping              // an Interval stopped while its function runs
+	timerDone                  // fired (Delay), stopped, or never armed
+)
+
+// Delay runs fn once on one of the Loop's reactors, d from now, and returns
+// the Timer. It is the equivalent of cl-async's delay. The precision is one
+// tick (WithTickInterval, 10ms by default): fn runs between d and d plus
+// about two ticks from now. A pending Timer keeps Run going; Exit drops it
+// without running it. A bad argument (nil fn, negative d) or a Loop that is
+// not running leaves the Timer unarmed, and Err says why. Safe to call from
+// any goroutine.
+func (l *Loop) Delay(d time.Duration, fn func()) *Timer {
+	return l.newTimer("Loop.Delay", d, false, fn)
+}
+
+// Interval runs fn every d (d after the previous run ended, like cl-async's
+// interval) on one of the Loop's reactors until the Timer is stopped. The
+// precision and the rules are those of Delay; d must be positive. Safe to
+// call from any goroutine.
+func (l *Loop) Interval(d time.Duration, fn func()) *Timer {
+	return l.newTimer("Loop.Interval", d, true, fn)
+}
+
+func (l *Loop) newTimer(call string, d time.Duration, repeat bool, fn func()) *Timer {
+	t := &Timer{l: l, fn: fn}
+	if repeat {
+		t.period = d
+	}
+	t.node.owner = t
+	switch {
+	case fn == nil:
+		t.err = &ArgError{Call: call, Arg: "fn", Reason: "nil function"}
+	case d < 0 || (repeat && d == 0):
+		t.err = &ArgError{Call: call, Arg: "d", Reason: "duration " + d.String() + " is not positive"}
+	case !l.started.Load() || !l.running():
+		t.err = ErrLoopNotRunning
+	}
+	if t.err != nil {
+		t.state.Store(timerDone)
+		return t
+	}
+	l.hold()
+	l.stats.timers(1)
+	t.r = l.pick()
+	at := time.Now().Add(d)
+	t.r.post(func() { t.arm(at) })
+	return t
+}
+
+// Stop keeps the Timer from running again. It reports whether it kept a run
+// from happening: false if a Delay has already run (or is running), or the
+// Timer was already stopped, as time.Timer.Stop does. Stopping an Interval
+// from its own function ends it after that run. Safe to call from any
+// goroutine.
+func (t *Timer) Stop() bool {
+	for {
+		switch t.state.Load() {
+		case timerPending:
+			if t.state.CompareAndSwap(timerPending, timerDone) {
+				t.r.post(t.unlink)
+				t.finish()
+				return true
+			}
+		case timerRunning:
+			if t.period == 0 {
+				return false
+			}
+			if t.state.CompareAndSwap(timerRunning, timerStopping) {
+				return true // expire finishes it after the run
+			}
+		default:
+			return false
+		}
+	}
+}
+
+// Err reports why the Timer was not armed (nil if it was).
+func (t *Timer) Err() error { return t.err }
+
+// arm puts the Timer in its reactor's wheel. Reactor only.
+func (t *Timer) arm(at time.Time) {
+	if t.state.Load() != timerPending {
+		return
+	}
+	t.r.addTimer(&t.node, t.r.loop.tickAt(at))
+}
+
+func (t *Timer) unlink() { t.r.wheel.remove(&t.node) }
+
+// expire runs the Timer's function. Reactor only.
+func (t *Timer) expire(*timerNode) {
+	if !t.state.CompareAndSwap(timerPending, timerRunning) {
+		return // stopped
+	}
+	if t.l.running() {
+		t.l.call(nil, t.fn)
+	}
+	if t.period > 0 && t.state.CompareAndSwap(timerRunning, timerPending) {
+		t.r.addTimer(&t.node, t.r.now+t.l.ticks(t.period))
+		return
+	}
+	t.state.Store(timerDone)
+	t.finish()
+}
+
+// finish releases what a live Timer holds, once.
+func (t *Timer) finish() {
+	t.l.stats.timers(-1)
+	t.l.release()
+}
