@@ -3,7 +3,15 @@ GO          ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 PKGS        := ./...
 
-.PHONY: test vet lint fmt fmt-check staticcheck layering crossvet bench bench-smoke ci
+.PHONY: deps test vet lint fmt fmt-check staticcheck layering crossvet bench bench-smoke ci
+
+## deps: install what some tests use (openssl, for the TLS interop test),
+## from Debian's packages, if missing. Tests skip, saying why, without them.
+deps:
+	@command -v openssl >/dev/null 2>&1 || { \
+		echo "deps: installing openssl"; \
+		(apt-get update -qq && apt-get install -y -qq openssl) >/dev/null 2>&1 || \
+		echo "deps: could not install openssl; the openssl s_client test will be skipped"; }
 
 ## test: vet, then every test with the race detector, in random order.
 test: vet

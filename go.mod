@@ -6,6 +6,7 @@ require (
 	github.com/panjf2000/gnet/v2 v2.10.0
 	github.com/stretchr/testify v1.12.1
 	github.com/valyala/bytebufferpool v1.0.0
+	golang.org/x/net v0.35.0
 	golang.org/x/sys v0.30.0
 )
 

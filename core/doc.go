@@ -55,7 +55,10 @@
 // When the peer ends its side, the bytes already written are still
 // delivered before the connection closes.
 //
-// Read and write timeouts (WithReadTimeout, Socket.SetTimeouts) close the
+// With WithDontDrainReadBuffer the read callback is a notification and the
+// bytes stay in the socket for Socket.Read (package stream builds its streams
+// and its net.Conn on it). Read and write timeouts (WithReadTimeout,
+// Socket.SetTimeouts) close the
 // socket with conditions.TCPTimeout. Socket.Disable pauses reading (the
 // peer is held back by TCP flow control) or writing; Socket.Enable resumes.
 //

@@ -180,11 +180,16 @@ func (l *Loop) shutdown() {
 		l.log.Warn("asyncnet: stopping the transport", "err", err)
 	}
 	l.mu.Lock()
+	parked := make([]*parking, 0, len(l.parked))
 	for p := range l.parked {
-		_ = p.Close()
+		parked = append(parked, p)
 	}
 	clear(l.parked)
 	l.mu.Unlock()
+	for _, p := range parked { // the reactors have stopped: nothing else touches them
+		_ = p.Close()
+		p.s.abandon()
+	}
 	l.bg.Wait()
 	l.stats.update(func(st *Stats) { st.Timers = 0 }) // dropped, never to run
 	l.state.Store(loopDone)

@@ -25,6 +25,7 @@ import (
 
 // parking is a socket taken out of its transport.
 type parking struct {
+	s        *Socket
 	fd       int    // the socket's descriptor, owned by the socket
 	out      []byte // bytes written while parked that the kernel has not taken
 	resuming bool   // handed back to the transport (fd is no longer ours)
@@ -61,12 +62,11 @@ func (s *Socket) tryPark(c Conn) {
 		s.loop.log.Warn("asyncnet: cannot pause reading at the TCP level; buffering instead", "err", err)
 		return
 	}
-	if n := c.InboundBuffered(); n > 0 { // read before the pause: delivered first on resume
-		data, _ := c.Peek(n)
-		s.pre = append(s.pre, data...)
-		_, _ = c.Discard(n)
+	if c.InboundBuffered() > 0 { // read before the pause: delivered first on resume
+		s.keep(c)
+		s.keptIn = true
 	}
-	s.park = &parking{fd: fd}
+	s.park = &parking{s: s, fd: fd}
 	s.loop.trackParked(s.park)
 	s.parkingNow = true
 	_ = s.r.tr.Close(c) // closedBy only forgets c

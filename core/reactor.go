@@ -34,12 +34,13 @@ type reactor struct {
 	wheel  wheel // timers and timeouts
 	now    int64 // the Loop's tick, as of the last tick (or arm)
 
-	conns      atomic.Int32 // open connections, for leastLoaded
-	bytesIn    atomic.Int64 // Stats.BytesBufferedIn of this reactor's sockets
-	bytesOut   atomic.Int64 // Stats.BytesBufferedOut
-	needTick   atomic.Bool  // watch is not empty: tick every interval
-	nextDue    atomic.Int64 // the wheel's nextDue: tick then, or when needTick
-	tickQueued atomic.Bool  // a tick is queued in the transport
+	gid        atomic.Uint64 // the reactor goroutine's identity (see gid), known after its first dispatch
+	conns      atomic.Int32  // open connections, for leastLoaded
+	bytesIn    atomic.Int64  // Stats.BytesBufferedIn of this reactor's sockets
+	bytesOut   atomic.Int64  // Stats.BytesBufferedOut
+	needTick   atomic.Bool   // watch is not empty: tick every interval
+	nextDue    atomic.Int64  // the wheel's nextDue: tick then, or when needTick
+	tickQueued atomic.Bool   // a tick is queued in the transport
 
 	drainFn func()
 	tickFn  func()
@@ -56,6 +57,9 @@ func newReactor(l *Loop, idx int, tr Reactor) *reactor {
 // enter starts a dispatch; every enter is paired with an exit. Reactor only.
 func (r *reactor) enter() {
 	r.depth++
+	if r.gid.Load() == 0 {
+		r.gid.Store(gid())
+	}
 	if r.depth == 1 {
 		r.mu.Lock()
 		r.active = true

@@ -79,6 +79,10 @@ func (x *Listener) Close() error {
 // Closed reports whether Close was called. Safe to call from any goroutine.
 func (x *Listener) Closed() bool { return x.closed.Load() }
 
+// Done returns a channel that is closed when the Listener closes (Exit
+// included). Safe to call from any goroutine.
+func (x *Listener) Done() <-chan struct{} { return x.stop }
+
 // Addr returns the listener's address. Safe to call from any goroutine.
 func (x *Listener) Addr() net.Addr { return x.ln.Addr() }
 

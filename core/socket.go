@@ -36,9 +36,10 @@ type Socket struct {
 
 	cbs atomic.Pointer[callbacks] // replaced by WriteSocketData
 
-	closed     atomic.Bool  // Closed(): set as soon as Close is called or the socket fails
-	congestedA atomic.Bool  // Congested(): mirrors congested
-	backlog    atomic.Int64 // bytes the transport holds unsent, as of the reactor's last look
+	closed     atomic.Bool   // Closed(): set as soon as Close is called or the socket fails
+	done       chan struct{} // Done(): closed by finish
+	congestedA atomic.Bool   // Congested(): mirrors congested
+	backlog    atomic.Int64  // bytes the transport holds unsent, as of the reactor's last look
 
 	mu         sync.Mutex // protects the fields below
 	state      sockState
@@ -65,6 +66,7 @@ type Socket struct {
 	ctl          bool // the four above changed since the reactor last looked
 	congested    bool // unsent bytes reached the high watermark, not yet back to the low one
 
+	inState      // kept bytes, for Read (protected by rmu)
 	reactorState // fields only the owning reactor touches
 }
 
@@ -95,6 +97,7 @@ func newSocket(l *Loop, onRead ReadFunc, st *Settings, incoming bool) *Socket {
 		readTimeout:  st.ReadTimeout,
 		writeTimeout: st.WriteTimeout,
 		ctl:          st.ReadTimeout > 0 || st.WriteTimeout > 0, // applied once connected
+		done:         make(chan struct{}),
 	}
 	s.rt.owner = (*readTimer)(s)
 	s.cbs.Store(&callbacks{read: onRead, event: st.OnEvent, connect: st.OnConnect, write: st.OnWrite, drain: st.OnDrain})
@@ -286,6 +289,11 @@ func (s *Socket) RemoteAddr() net.Addr {
 // goroutine.
 func (s *Socket) Loop() *Loop { return s.loop }
 
+// Drains reports whether the socket hands the bytes it receives to its read
+// callback (the default), or keeps them for Read (WithDontDrainReadBuffer).
+// Safe to call from any goroutine.
+func (s *Socket) Drains() bool { return !s.dontDrain }
+
 // Incoming reports whether the socket was accepted by a server (true) or
 // connected by this program (false). Safe to call from any goroutine.
 func (s *Socket) Incoming() bool { return s.incoming }
@@ -350,13 +358,19 @@ func (s *Socket) markClosed() (userClosed bool) {
 	return s.userClosed
 }
 
-// finish releases the Loop's hold on s, once.
+// finish releases the Loop's hold on s, once, and closes Done.
 func (s *Socket) finish() {
 	s.mu.Lock()
 	done := s.finished
 	s.finished = true
 	s.mu.Unlock()
 	if !done {
+		close(s.done)
 		s.loop.release()
 	}
 }
+
+// Done returns a channel that is closed once the socket is closed for good,
+// whatever closed it (Exit included) and after its event callback, if any.
+// Safe to call from any goroutine.
+func (s *Socket) Done() <-chan struct{} { return s.done }

@@ -134,7 +134,7 @@ func (s *Socket) applyFlow(c Conn, fl flow) {
 	if resumed {
 		s.readable(c) // what arrived while reading was disabled
 	}
-	if s.rdPaused && canPark && !s.dontDrain && !s.closing {
+	if s.rdPaused && canPark && !s.closing {
 		s.wantPark = true // process parks it
 	}
 }

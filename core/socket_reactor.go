@@ -45,7 +45,7 @@ type reactorState struct {
 
 	// Parking (see park.go).
 	park       *parking // non-nil while the descriptor is out of the transport
-	pre        []byte   // bytes read before a pause, delivered before the transport's
+	keptIn     bool     // inbuf may hold bytes to deliver before the transport's
 	wantPark   bool     // park once the transport holds no written bytes
 	parkingNow bool     // the transport's close under way is a park, not a close
 }
@@ -117,50 +117,51 @@ func (s *Socket) open(r *reactor, c Conn) bool {
 
 // readable hands the buffered bytes to the read callback, MaxReadChunk at a
 // time, until none are left or the socket closes. While reading is
-// disabled (or the socket does not drain) the bytes stay, within the bound
-// of WithMaxReadBuffer.
+// disabled, or the socket does not drain, the bytes are kept (see Read),
+// within the bound of WithMaxReadBuffer.
 func (s *Socket) readable(c Conn) {
 	if s.rtTicks > 0 {
 		s.lastRead = s.loop.tickNow() // the reactor's r.now may be old: it ticks only when due
 	}
-	for {
-		n := len(s.pre) + c.InboundBuffered()
-		if n == 0 {
-			s.reportIn(0)
+	if s.closed.Load() || !s.loop.running() {
+		_, _ = c.Discard(-1)
+		s.reportIn(0)
+		return
+	}
+	cb := s.cbs.Load().read
+	if s.dontDrain || s.rdPaused {
+		if s.copyInNow() {
+			s.keep(c)
+		}
+		n := s.kept(c)
+		if n > s.maxRead {
+			s.overflow(c, n)
 			return
 		}
-		if s.closed.Load() || !s.loop.running() {
-			_, _ = c.Discard(-1)
-			s.pre = nil
-			s.reportIn(0)
-			return
-		}
-		cb := s.cbs.Load().read
-		if s.rdPaused || s.dontDrain {
-			if n > s.maxRead {
-				s.overflow(c, n)
-				return
+		s.reportIn(n)
+		if !s.rdPaused {
+			s.callRead(cb, nil) // a notification: the bytes are read with Read
+			if s.conn != nil {
+				s.reportIn(s.kept(c))
 			}
-			if !s.rdPaused {
-				s.callRead(cb, nil) // a notification: a stream reads the bytes
+		}
+		return
+	}
+	for {
+		if s.keptIn { // bytes kept during a pause come first
+			if chunk := s.takeKept(MaxReadChunk); chunk != nil {
+				s.callRead(cb, chunk)
 				if s.conn == nil {
 					return
 				}
-				n = len(s.pre) + c.InboundBuffered()
+				continue
 			}
-			s.reportIn(n)
-			return
+			s.keptIn = false
 		}
-		if len(s.pre) > 0 { // bytes read before a pause come first
-			k := min(len(s.pre), MaxReadChunk)
-			s.callRead(cb, s.pre[:k])
-			if s.pre = s.pre[k:]; len(s.pre) == 0 {
-				s.pre = nil
-			}
-			if s.conn == nil {
-				return
-			}
-			continue
+		n := c.InboundBuffered()
+		if n == 0 {
+			s.reportIn(0)
+			return
 		}
 		n = min(n, MaxReadChunk)
 		data, err := c.Peek(n)
@@ -172,7 +173,31 @@ func (s *Socket) readable(c Conn) {
 			return
 		}
 		_, _ = c.Discard(n)
+		if s.rdPaused || s.closed.Load() { // the callback disabled reading, or closed
+			s.readable(c)
+			return
+		}
 	}
+}
+
+// takeKept takes up to n kept bytes out of inbuf, or returns nil. Reactor
+// only (the slice stays valid: inbuf only grows past it).
+func (s *Socket) takeKept(n int) []byte {
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	if len(s.inbuf) == 0 {
+		return nil
+	}
+	k := min(n, len(s.inbuf))
+	chunk := s.inbuf[:k:k]
+	s.consumeInbufLocked(k)
+	return chunk
+}
+
+func (s *Socket) copyInNow() bool {
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	return s.copyIn
 }
 
 // process carries out what was asked of s since it was last processed:
@@ -388,19 +413,34 @@ func (s *Socket) closedBy(c Conn, err error) {
 		bufPool.Put(b)
 	}
 	s.retained, s.retainedLen, s.marks = nil, 0, nil
-	s.conn = nil
 	var ev error
 	if err != nil {
 		ev = s.conditionFor(opOf(err), err)
 	}
+	s.endReading(c, readDone(err, ev, s))
+	s.conn = nil
 	s.finishClose(ev)
+}
+
+// readDone is what Read returns once the kept bytes are read: io.EOF after
+// the peer's end of file, else the condition that closed the socket.
+func readDone(err, ev error, s *Socket) error {
+	switch {
+	case errors.Is(err, io.EOF):
+		return io.EOF
+	case s.cond != nil:
+		return s.cond
+	case ev != nil:
+		return ev
+	}
+	return s.condition(conditions.SocketClosed, "read", nil)
 }
 
 // finishClose ends a socket whose connection is gone: its event callback
 // gets s.cond, or else ev, unless the application closed it. Reactor only.
 func (s *Socket) finishClose(ev error) {
 	s.r.wheel.remove(&s.rt)
-	s.pre = nil
+	s.endReading(nil, readDone(nil, ev, s)) // if not recorded yet
 	s.reportIn(0)
 	s.reportOut(0)
 	s.backlog.Store(0)
@@ -487,6 +527,10 @@ func (l *Loop) callEvent(s *Socket, cb EventFunc, ev error) {
 
 func (s *Socket) callRead(cb ReadFunc, data []byte) {
 	returned := false
+	if s.dontDrain {
+		s.openWindow()
+		defer s.closeWindow()
+	}
 	defer s.loop.recoverCallback(s, &returned)
 	cb(s, data)
 	returned = true
@@ -494,6 +538,10 @@ func (s *Socket) callRead(cb ReadFunc, data []byte) {
 
 func (s *Socket) callConnect(cb ConnectFunc) {
 	returned := false
+	if s.dontDrain {
+		s.openWindow()
+		defer s.closeWindow()
+	}
 	defer s.loop.recoverCallback(s, &returned)
 	cb(s)
 	returned = true
@@ -501,6 +549,10 @@ func (s *Socket) callConnect(cb ConnectFunc) {
 
 func (s *Socket) callDrain(cb DrainFunc) {
 	returned := false
+	if s.dontDrain {
+		s.openWindow()
+		defer s.closeWindow()
+	}
 	defer s.loop.recoverCallback(s, &returned)
 	cb(s)
 	returned = true
@@ -508,6 +560,10 @@ func (s *Socket) callDrain(cb DrainFunc) {
 
 func (s *Socket) callWrite(cb WriteFunc) {
 	returned := false
+	if s.dontDrain {
+		s.openWindow()
+		defer s.closeWindow()
+	}
 	defer s.loop.recoverCallback(s, &returned)
 	cb(s)
 	returned = true

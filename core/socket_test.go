@@ -307,7 +307,7 @@ func TestNoStaleWrites(t *testing.T) {
 					return
 				}
 				id := make([]byte, 8)
-				binary.BigEndian.PutUint64(id, uint64(w<<32|i))
+				binary.BigEndian.PutUint64(id, uint64(w)<<32|uint64(i))
 				_, err = c.Write(id)
 				assertNoErr(t, err)
 				got, err := io.ReadAll(c)

@@ -168,7 +168,7 @@ func BenchmarkWheelTick100k(b *testing.B) {
 	const hour = 1 << 40 // beyond any run of the benchmark
 	for i := range nodes {
 		nodes[i].owner = rec
-		w.add(&nodes[i], int64(hour+i%wheelSize))
+		w.add(&nodes[i], int64(hour)+int64(i%wheelSize))
 	}
 	now := int64(0)
 	for b.Loop() {

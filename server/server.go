@@ -129,6 +129,10 @@ func (srv *Server) Close() error { return srv.ln.Close() }
 // cl-async's tcp-server-closed. Safe to call from any goroutine.
 func (srv *Server) Closed() bool { return srv.ln.Closed() }
 
+// Done returns a channel that is closed when the server closes (Exit
+// included). Safe to call from any goroutine.
+func (srv *Server) Done() <-chan struct{} { return srv.ln.Done() }
+
 // Addr returns the address the server is bound to, with the real port when
 // port 0 was asked for. Safe to call from any goroutine.
 func (srv *Server) Addr() net.Addr { return srv.ln.Addr() }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/asyncnet/asyncnet/core"
+	"github.com/asyncnet/asyncnet/internal/testutil"
 	"github.com/asyncnet/asyncnet/server"
 )
 
@@ -110,7 +111,7 @@ func benchIdle(b *testing.B, idle int, timeouts bool) {
 	}
 	msg := make([]byte, size*depth)
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := testutil.CPUTime()
 	for b.Loop() {
 		var wg sync.WaitGroup
 		for _, c := range load {
@@ -131,17 +132,8 @@ func benchIdle(b *testing.B, idle int, timeouts bool) {
 	}
 	msgs := float64(b.N * active * depth)
 	b.ReportMetric(msgs/b.Elapsed().Seconds(), "msgs/s")
-	b.ReportMetric(float64(cpuTime()-cpu0)/msgs, "cpu-ns/msg") // client and server: the process's CPU time
+	b.ReportMetric(float64(testutil.CPUTime()-cpu0)/msgs, "cpu-ns/msg") // client and server: the process's CPU time
 	b.ReportMetric(float64(idle), "idle")
-}
-
-// cpuTime returns the CPU time (user and system) the process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // dialMany opens n idle connections spread over addrs.

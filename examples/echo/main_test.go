@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -13,20 +11,8 @@ import (
 
 func TestMain(m *testing.M) { testutil.Main(m) }
 
-// lockedBuffer is written by callbacks on several reactors.
-type lockedBuffer struct {
-	mu sync.Mutex
-	bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.Buffer.Write(p)
-}
-
 func TestDemo(t *testing.T) {
-	var out lockedBuffer
+	var out testutil.LockedBuffer
 	require.NoError(t, run("127.0.0.1:0", false, &out))
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	require.Len(t, lines, 6, out.String())

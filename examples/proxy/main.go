@@ -17,6 +17,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/asyncnet/asyncnet/client"
@@ -68,6 +69,9 @@ func Proxy(l *core.Loop, listen, backend string) (*server.Server, error) {
 		core.OnDrain(resumePeer))
 }
 
+// pauses counts how often forward stopped reading a side.
+var pauses atomic.Int64
+
 // forward copies what one side reads to the other. When the other side is
 // congested, it stops reading this side until the other drains.
 func forward(s *core.Socket, data []byte) {
@@ -77,6 +81,7 @@ func forward(s *core.Socket, data []byte) {
 	}
 	_, _ = peer.Write(data)
 	if peer.Congested() {
+		pauses.Add(1)
 		_ = s.Disable(true, false)
 		// The peer may have drained between Write and Disable; its OnDrain
 		// would then have come too early to resume us. Check again.
@@ -106,6 +111,7 @@ type demoReport struct {
 	Moved       int   // bytes the sink received
 	MaxBuffered int64 // the most the proxy held at once (Stats.BytesBufferedIn + BytesBufferedOut)
 	Intact      bool  // the sink got exactly what the source sent
+	Pauses      int64 // how often the proxy stopped reading the fast side
 }
 
 // runDemo moves size bytes from a fast source through a proxy to a sink
@@ -148,6 +154,7 @@ func runDemoEvery(size, rate int, period time.Duration, out io.Writer) (demoRepo
 	}()
 
 	var want, got [32]byte
+	pausesBefore := pauses.Load()
 	err = core.StartEventLoop(func(l *core.Loop) {
 		srv, err := Proxy(l, "127.0.0.1:0", sink.Addr().String())
 		if err != nil {
@@ -177,7 +184,9 @@ func runDemoEvery(size, rate int, period time.Duration, out io.Writer) (demoRepo
 		}()
 	})
 	rep.Intact = rep.Moved == size && got == want
-	fmt.Fprintf(out, "moved %d MiB; the proxy never held more than %.2f MiB; intact: %v\n", rep.Moved>>20, mib(rep.MaxBuffered), rep.Intact)
+	rep.Pauses = pauses.Load() - pausesBefore
+	fmt.Fprintf(out, "moved %d MiB; the proxy paused the fast side %d times and never held more than %.2f MiB; intact: %v\n",
+		rep.Moved>>20, rep.Pauses, mib(rep.MaxBuffered), rep.Intact)
 	return rep, err
 }
 

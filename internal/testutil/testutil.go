@@ -64,6 +64,29 @@ func Stacks() string {
 	return string(buf[:runtime.Stack(buf, true)])
 }
 
+// WaitForStacks waits until at least n goroutines have a stack containing
+// each of fns (such as a blocked call), failing t after Timeout.
+func WaitForStacks(t testing.TB, n int, fns ...string) {
+	t.Helper()
+	deadline := time.Now().Add(Timeout)
+	for {
+		ok := true
+		for _, fn := range fns {
+			if strings.Count(Stacks(), fn) < n {
+				ok = false
+			}
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Log(Stacks())
+			t.Fatalf("goroutines in %v did not show up", fns)
+		}
+		time.Sleep(time.Millisecond) // polling stacks: there is nothing to wait on
+	}
+}
+
 // Main runs the tests of a package, then fails the run if they left
 // goroutines behind. Call it from TestMain.
 func Main(m *testing.M) {
