@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net"
+
+	"github.com/asyncnet/asyncnet/conditions"
 )
 
 // DialFunc opens a connection to a peer. Socket.Connect runs it on a
@@ -81,7 +83,7 @@ func (s *Socket) dial(ctx context.Context, cancel context.CancelFunc, dial DialF
 			_ = nc.Close()
 		}
 		l.stats.pending(-1)
-		s.finish()
+		s.dialCut()
 		return
 	}
 	if err == nil {
@@ -97,8 +99,32 @@ func (s *Socket) dial(ctx context.Context, cancel context.CancelFunc, dial DialF
 	l.stats.pending(-1)
 	ev := s.conditionFor("connect", err)
 	if !l.post(func() { s.connectFailed(ev) }) {
-		s.finish()
+		s.dialCut()
 	}
+}
+
+// dialCut ends a socket whose connect the end of the Loop cut short. If the
+// transport stopped on its own (an application's gnet engine), the socket
+// gets its SocketClosed event once the reactors have stopped (stoppedDial);
+// after Exit, or its own ForceClose, it gets none.
+func (s *Socket) dialCut() {
+	l := s.loop
+	if l.trStopped.Load() {
+		l.mu.Lock()
+		l.cutDials = append(l.cutDials, s)
+		l.mu.Unlock()
+		return
+	}
+	s.finish()
+}
+
+// stoppedDial delivers the event of a connect cut short by the transport's
+// stop. It runs after the reactors have stopped.
+func (s *Socket) stoppedDial() {
+	if user := s.markClosed(); !user {
+		s.callEvent(s.condition(conditions.SocketClosed, "connect", errTransportStopped))
+	}
+	s.finish()
 }
 
 // connectFailed runs on a reactor: the socket never connected.
@@ -132,6 +158,10 @@ var errNotOpened = errors.New("asyncnet: the transport did not open the connecti
 // attach hands the connected nc to the least loaded reactor and waits until
 // it has opened it. It must not run on a reactor.
 func (s *Socket) attach(nc net.Conn) error {
+	if !s.loop.awaitStarted() {
+		_ = nc.Close()
+		return ErrLoopNotRunning
+	}
 	if err := s.enroll(s.loop.leastLoaded(), nc); err != nil {
 		return err
 	}

@@ -9,7 +9,7 @@ func (l *Loop) InReactor() bool {
 		return false
 	}
 	id := gid()
-	for _, r := range l.reactors {
+	for _, r := range l.rs() {
 		if r.gid.Load() == id {
 			return true
 		}

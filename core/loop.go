@@ -33,11 +33,17 @@ type Loop struct {
 	ctx    context.Context // canceled when the Loop stops; dials use it
 	cancel context.CancelFunc
 
-	tr       Transport
-	reactors []*reactor // fixed once Run has started them
-	start    time.Time  // when Run started: tick 0
-	started  atomic.Bool
-	next     atomic.Uint32 // round robin over reactors for loop-level work
+	tr      Transport
+	rset    atomic.Pointer[[]*reactor] // the reactors; a transport may add some (copy on write)
+	start   time.Time                  // when the Loop started: tick 0
+	started atomic.Bool
+	ready   chan struct{} // closed once started
+	earlyMu sync.Mutex    // protects early, and started's setting
+	early   []func()      // work posted while the transport was starting (see whenStarted)
+	next    atomic.Uint32 // round robin over reactors for loop-level work
+
+	startMu sync.Mutex    // serializes Start
+	ended   chan struct{} // closed once the Loop has shut down
 
 	bg sync.WaitGroup // dial, accept and background-flush goroutines
 
@@ -46,13 +52,18 @@ type Loop struct {
 	closers map[io.Closer]struct{} // servers and background writers, closed on Exit
 	parked  map[*parking]struct{}  // parked descriptors, closed once the reactors have stopped
 
-	stats counters
+	stats      counters
+	persistent atomic.Bool // the transport keeps the Loop alive (see Persistent)
+	trStopped  atomic.Bool // the transport stopped on its own (OnStop)
+	cutDials   []*Socket   // connects the transport's stop cut short; under mu
+	addMu      sync.Mutex  // serializes AddReactor
 }
 
 const (
-	loopIdle int32 = iota
-	loopRunning
-	loopExiting
+	loopIdle     int32 = iota
+	loopRunning        // serving
+	loopStopping       // the transport is stopping on its own: sockets get SocketClosed events
+	loopExiting        // Exit: no more callbacks
 	loopDone
 )
 
@@ -62,6 +73,8 @@ func NewLoop(opts ...LoopOption) *Loop {
 	l := &Loop{
 		set:     loopSettings{tickInterval: DefaultTickInterval},
 		done:    make(chan struct{}),
+		ended:   make(chan struct{}),
+		ready:   make(chan struct{}),
 		closers: make(map[io.Closer]struct{}),
 		parked:  make(map[*parking]struct{}),
 	}
@@ -83,6 +96,14 @@ func NewLoop(opts ...LoopOption) *Loop {
 	return l
 }
 
+// Err returns the error of an invalid LoopOption given to NewLoop (an
+// *ArgError naming it), which Run and Start would return, or nil.
+func (l *Loop) Err() error { return l.setErr }
+
+// Logger returns the Loop's logger (WithLogger; one that discards
+// everything if none was given).
+func (l *Loop) Logger() *slog.Logger { return l.log }
+
 // StartEventLoop runs a new Loop configured by opts, calling start on one
 // of its reactors, and returns when the Loop has nothing left to do or has
 // exited. It is the equivalent of cl-async's start-event-loop.
@@ -90,32 +111,66 @@ func StartEventLoop(start func(l *Loop), opts ...LoopOption) error {
 	return NewLoop(opts...).Run(start)
 }
 
-// Run starts the Loop's reactors, calls start on one of them, and blocks
-// until no server, socket, pending connect or timer is left, or until Exit.
-// It returns nil then; an error if the Loop could not start, or the
+// Run starts the Loop (see Start), calling start on one of its reactors,
+// and blocks until it ends (see Wait). It returns nil when the Loop has
+// nothing left or has exited; an error if the Loop could not start, or the
 // *PanicError of a callback that panicked without WithCatchAppErrors. A
-// Loop runs only once.
+// Loop runs only once; on a Loop already started by its transport (see
+// adapters.Wrap), Run calls start and waits.
 func (l *Loop) Run(start func(l *Loop)) error {
+	if err := l.Start(start); err != nil {
+		return err
+	}
+	return l.Wait()
+}
+
+// Start starts the Loop's reactors without blocking for longer than that,
+// and calls start (if not nil) on one of them. From then on the Loop runs
+// until no server, socket, pending connect or timer is left, or until Exit.
+// Calling Start on a running Loop just calls start there. Safe to call from
+// any goroutine.
+func (l *Loop) Start(start func(l *Loop)) error {
 	if l.setErr != nil {
 		return l.setErr
 	}
-	if !l.state.CompareAndSwap(loopIdle, loopRunning) {
-		return fmt.Errorf("asyncnet: Loop.Run: %w (a Loop runs only once)", ErrLoopNotRunning)
+	l.startMu.Lock()
+	switch l.state.Load() {
+	case loopIdle:
+		l.state.Store(loopRunning)
+		if err := l.startTransport(); err != nil {
+			l.state.Store(loopDone)
+			l.cancel()
+			close(l.ended)
+			l.startMu.Unlock()
+			return err
+		}
+		l.hold() // released by the start function below
+		go func() {
+			<-l.done
+			l.shutdown()
+			close(l.ended)
+		}()
+	case loopRunning:
+		l.hold()
+	default:
+		l.startMu.Unlock()
+		return fmt.Errorf("asyncnet: Loop.Start: %w (a Loop runs only once)", ErrLoopNotRunning)
 	}
-	if err := l.startTransport(); err != nil {
-		l.state.Store(loopDone)
-		l.cancel()
-		return err
-	}
-	l.hold()
-	l.reactors[0].post(func() {
+	l.startMu.Unlock()
+	l.rs()[0].post(func() {
 		defer l.release()
 		if start != nil {
 			l.call(nil, func() { start(l) })
 		}
 	})
-	<-l.done
-	l.shutdown()
+	return nil
+}
+
+// Wait blocks until the started Loop has ended and returns as Run does.
+// Safe to call from any goroutine (but not a reactor: it would wait for
+// itself).
+func (l *Loop) Wait() error {
+	<-l.ended
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.err
@@ -144,13 +199,56 @@ func (l *Loop) startTransport() error {
 	}
 	l.tr = tr
 	l.start = time.Now()
-	l.reactors = make([]*reactor, len(rs))
+	set := make([]*reactor, len(rs))
 	for i, r := range rs {
-		l.reactors[i] = newReactor(l, i, r)
+		set[i] = newReactor(l, i, r)
 	}
+	l.rset.Store(&set)
+	if p, ok := tr.(Persistent); ok && p.Persistent() {
+		l.hold() // released when the transport stops (OnStop)
+		l.persistent.Store(true)
+	}
+	l.earlyMu.Lock()
 	l.started.Store(true)
+	early := l.early
+	l.early = nil
+	l.earlyMu.Unlock()
+	close(l.ready)
+	for _, fn := range early {
+		fn()
+	}
 	return nil
 }
+
+// whenStarted calls fn once the Loop has its reactors: now, or, while a
+// transport that starts slowly is starting (a Plugin waits for its engine's
+// event loops), when it has started. fn must not block.
+func (l *Loop) whenStarted(fn func()) {
+	if !l.started.Load() {
+		l.earlyMu.Lock()
+		if !l.started.Load() {
+			l.early = append(l.early, fn)
+			l.earlyMu.Unlock()
+			return
+		}
+		l.earlyMu.Unlock()
+	}
+	fn()
+}
+
+// awaitStarted waits until the Loop has its reactors, or reports false if
+// it ended first. Not for reactors.
+func (l *Loop) awaitStarted() bool {
+	select {
+	case <-l.ready:
+		return true
+	case <-l.ctx.Done():
+		return false
+	}
+}
+
+// rs returns the reactors (a snapshot: a transport may add more).
+func (l *Loop) rs() []*reactor { return *l.rset.Load() }
 
 // Exit stops the Loop: every socket and server is closed at once (unsent
 // bytes are dropped, no event callback runs), pending timers are dropped,
@@ -165,17 +263,18 @@ func (l *Loop) Exit() {
 
 // shutdown tears the Loop down once done is closed.
 func (l *Loop) shutdown() {
-	l.state.CompareAndSwap(loopRunning, loopExiting)
+	stopping := !l.state.CompareAndSwap(loopRunning, loopExiting) && l.state.Load() == loopStopping
+	if stopping {
+		// The transport stops on its own: it closes our connections, with
+		// their events, before Stop returns.
+		l.closeServers()
+		if err := l.tr.Stop(); err != nil {
+			l.log.Warn("asyncnet: stopping the transport", "err", err)
+		}
+		l.state.Store(loopExiting)
+	}
 	l.cancel()
-	l.mu.Lock()
-	closers := make([]io.Closer, 0, len(l.closers))
-	for c := range l.closers {
-		closers = append(closers, c)
-	}
-	l.mu.Unlock()
-	for _, c := range closers {
-		_ = c.Close()
-	}
+	l.closeServers()
 	if err := l.tr.Stop(); err != nil {
 		l.log.Warn("asyncnet: stopping the transport", "err", err)
 	}
@@ -188,11 +287,42 @@ func (l *Loop) shutdown() {
 	l.mu.Unlock()
 	for _, p := range parked { // the reactors have stopped: nothing else touches them
 		_ = p.Close()
-		p.s.abandon()
+		if stopping {
+			p.s.stoppedParked()
+		} else {
+			p.s.abandon()
+		}
 	}
 	l.bg.Wait()
+	l.mu.Lock()
+	cut := l.cutDials
+	l.cutDials = nil
+	l.mu.Unlock()
+	for _, s := range cut { // no reactor runs any more: the events run alone
+		s.stoppedDial()
+	}
 	l.stats.update(func(st *Stats) { st.Timers = 0 }) // dropped, never to run
 	l.state.Store(loopDone)
+}
+
+// closeServers closes the servers and background writers.
+func (l *Loop) closeServers() {
+	l.mu.Lock()
+	closers := make([]io.Closer, 0, len(l.closers))
+	for c := range l.closers {
+		closers = append(closers, c)
+	}
+	l.mu.Unlock()
+	for _, c := range closers {
+		_ = c.Close()
+	}
+}
+
+// delivering reports whether socket events still reach their callbacks:
+// while running, and while the transport stops on its own.
+func (l *Loop) delivering() bool {
+	st := l.state.Load()
+	return st == loopRunning || st == loopStopping
 }
 
 // tickNow returns the current tick: the ticks since Run started.
@@ -248,14 +378,16 @@ func (l *Loop) fail(err error) {
 
 // pick returns a reactor for loop-level work, round robin.
 func (l *Loop) pick() *reactor {
-	return l.reactors[int(l.next.Add(1)-1)%len(l.reactors)]
+	rs := l.rs()
+	return rs[int(l.next.Add(1)-1)%len(rs)]
 }
 
 // leastLoaded returns the reactor with the fewest connections.
 func (l *Loop) leastLoaded() *reactor {
-	best := l.reactors[0]
+	rs := l.rs()
+	best := rs[0]
 	min := best.conns.Load()
-	for _, r := range l.reactors[1:] {
+	for _, r := range rs[1:] {
 		if n := r.conns.Load(); n < min {
 			best, min = r, n
 		}
@@ -266,10 +398,10 @@ func (l *Loop) leastLoaded() *reactor {
 // post runs fn on some reactor of a running Loop; it reports false if the
 // Loop is not running.
 func (l *Loop) post(fn func()) bool {
-	if !l.started.Load() || !l.running() {
+	if !l.running() {
 		return false
 	}
-	l.pick().post(fn)
+	l.whenStarted(func() { l.pick().post(fn) })
 	return true
 }
 
@@ -319,9 +451,38 @@ func (e *loopEvents) OnTick() (next time.Duration) {
 	l := (*Loop)(e)
 	if l.started.Load() && l.running() {
 		now := l.tickNow()
-		for _, r := range l.reactors {
+		for _, r := range l.rs() {
 			r.queueTick(now)
 		}
 	}
 	return l.set.tickInterval
+}
+
+// AddReactor adds a reactor the transport found after Start, and returns
+// its index.
+func (e *loopEvents) AddReactor(tr Reactor) int {
+	l := (*Loop)(e)
+	l.addMu.Lock() // one writer at a time
+	defer l.addMu.Unlock()
+	old := l.rs()
+	set := make([]*reactor, len(old), len(old)+1)
+	copy(set, old)
+	set = append(set, newReactor(l, len(old), tr))
+	l.rset.Store(&set)
+	return len(old)
+}
+
+// OnStop ends the Loop because its transport is stopping on its own (an
+// application's gnet engine shutting down): the sockets it closes get a
+// conditions.SocketClosed event, and Run returns.
+func (e *loopEvents) OnStop() {
+	l := (*Loop)(e)
+	if l.state.CompareAndSwap(loopRunning, loopStopping) {
+		l.trStopped.Store(true)
+		l.cancel() // pending dials
+		if l.persistent.Load() {
+			l.release()
+		}
+		l.signalDone()
+	}
 }

@@ -12,6 +12,9 @@ type LoopOption struct {
 	apply func(*loopSettings) error
 }
 
+// Name returns the option's name, such as "core.WithNumLoops".
+func (o LoopOption) Name() string { return o.name }
+
 // DefaultTickInterval is the default of WithTickInterval.
 const DefaultTickInterval = 10 * time.Millisecond
 

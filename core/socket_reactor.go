@@ -56,10 +56,11 @@ type socketEvents Socket
 // OnOpen adopts c as the socket's connection.
 func (e *socketEvents) OnOpen(idx int, c Conn) bool {
 	s := (*Socket)(e)
-	if idx < 0 || idx >= len(s.loop.reactors) {
+	rs := s.loop.rs()
+	if idx < 0 || idx >= len(rs) {
 		return false
 	}
-	r := s.loop.reactors[idx]
+	r := rs[idx]
 	r.enter()
 	ok := s.open(r, c)
 	r.exit()
@@ -103,6 +104,12 @@ func (s *Socket) open(r *reactor, c Conn) bool {
 		s.state = stOpen
 	}
 	s.scheduled = true // processed below
+	// A connection the transport accepted itself (Acceptor) has no
+	// baseline yet.
+	if !s.kbaseOK {
+		n, err := kernelAccepted(c.Fd())
+		s.kbase, s.kbaseOK = n, err == nil
+	}
 	s.mu.Unlock()
 
 	s.conn = c
@@ -414,8 +421,11 @@ func (s *Socket) closedBy(c Conn, err error) {
 	}
 	s.retained, s.retainedLen, s.marks = nil, 0, nil
 	var ev error
-	if err != nil {
+	switch {
+	case err != nil:
 		ev = s.conditionFor(opOf(err), err)
+	case s.loop.state.Load() == loopStopping: // the application's engine closed it
+		ev = s.condition(conditions.SocketClosed, "close", errTransportStopped)
 	}
 	s.endReading(c, readDone(err, ev, s))
 	s.conn = nil
@@ -451,11 +461,15 @@ func (s *Socket) finishClose(ev error) {
 	if s.cond != nil {
 		ev = s.cond
 	}
-	if ev != nil && !user && s.loop.running() {
+	if ev != nil && !user && s.loop.delivering() {
 		s.callEvent(ev)
 	}
 	s.finish()
 }
+
+// errTransportStopped is the cause of the SocketClosed event of a socket
+// closed because its transport stopped (an application's gnet engine).
+var errTransportStopped = errors.New("the event loop stopped")
 
 // opOf returns the operation a transport error came from.
 func opOf(err error) string {

@@ -215,6 +215,24 @@ func (s *Socket) abandon() {
 	s.finish()
 }
 
+// stoppedParked ends a socket that was parked (reading disabled) when its
+// transport stopped on its own: like the sockets the transport closes, it
+// gets a SocketClosed event. It runs once the reactors have stopped, so the
+// event callback runs alone.
+func (s *Socket) stoppedParked() {
+	ev := s.condition(conditions.SocketClosed, "close", errTransportStopped)
+	s.rmu.Lock()
+	if s.rdone == nil {
+		s.rdone = ev
+	}
+	s.rmu.Unlock()
+	s.loop.stats.disconnected(s.incoming)
+	if user := s.markClosed(); !user {
+		s.callEvent(ev)
+	}
+	s.finish()
+}
+
 // endReading records why no more bytes will come, keeping what the
 // transport still holds readable after it releases its buffers. Reactor
 // only.

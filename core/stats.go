@@ -64,7 +64,7 @@ func (l *Loop) Stats() Stats {
 	st := l.stats.st
 	l.stats.mu.Unlock()
 	if l.started.Load() {
-		for _, r := range l.reactors {
+		for _, r := range l.rs() {
 			st.BytesBufferedIn += r.bytesIn.Load()
 			st.BytesBufferedOut += r.bytesOut.Load()
 		}

@@ -9,7 +9,7 @@ import (
 // are safe to call from any goroutine.
 type Timer struct {
 	l      *Loop
-	r      *reactor
+	r      atomic.Pointer[reactor] // set once, when armed
 	fn     func()
 	period time.Duration // Interval's period; 0 for Delay
 	err    error
@@ -54,7 +54,7 @@ func (l *Loop) newTimer(call string, d time.Duration, repeat bool, fn func()) *T
 		t.err = &ArgError{Call: call, Arg: "fn", Reason: "nil function"}
 	case d < 0 || (repeat && d == 0):
 		t.err = &ArgError{Call: call, Arg: "d", Reason: "duration " + d.String() + " is not positive"}
-	case !l.started.Load() || !l.running():
+	case !l.running():
 		t.err = ErrLoopNotRunning
 	}
 	if t.err != nil {
@@ -63,9 +63,12 @@ func (l *Loop) newTimer(call string, d time.Duration, repeat bool, fn func()) *T
 	}
 	l.hold()
 	l.stats.timers(1)
-	t.r = l.pick()
 	at := time.Now().Add(d)
-	t.r.post(func() { t.arm(at) })
+	l.whenStarted(func() {
+		r := l.pick()
+		t.r.Store(r)
+		r.post(func() { t.arm(at) })
+	})
 	return t
 }
 
@@ -79,7 +82,9 @@ func (t *Timer) Stop() bool {
 		switch t.state.Load() {
 		case timerPending:
 			if t.state.CompareAndSwap(timerPending, timerDone) {
-				t.r.post(t.unlink)
+				if r := t.r.Load(); r != nil { // else arm sees it stopped
+					r.post(t.unlink)
+				}
 				t.finish()
 				return true
 			}
@@ -104,10 +109,11 @@ func (t *Timer) arm(at time.Time) {
 	if t.state.Load() != timerPending {
 		return
 	}
-	t.r.addTimer(&t.node, t.r.loop.tickAt(at))
+	r := t.r.Load()
+	r.addTimer(&t.node, r.loop.tickAt(at))
 }
 
-func (t *Timer) unlink() { t.r.wheel.remove(&t.node) }
+func (t *Timer) unlink() { t.r.Load().wheel.remove(&t.node) }
 
 // expire runs the Timer's function. Reactor only.
 func (t *Timer) expire(*timerNode) {
@@ -118,7 +124,8 @@ func (t *Timer) expire(*timerNode) {
 		t.l.call(nil, t.fn)
 	}
 	if t.period > 0 && t.state.CompareAndSwap(timerRunning, timerPending) {
-		t.r.addTimer(&t.node, t.r.now+t.l.ticks(t.period))
+		r := t.r.Load()
+		r.addTimer(&t.node, r.now+t.l.ticks(t.period))
 		return
 	}
 	t.state.Store(timerDone)

@@ -51,6 +51,20 @@ type Handler interface {
 	// OnTick is called periodically on a goroutine of the transport's own
 	// (not a reactor); it returns how long to wait before the next call.
 	OnTick() time.Duration
+	// AddReactor adds a reactor found after Start and returns its index.
+	// Safe to call from any goroutine.
+	AddReactor(r Reactor) int
+	// OnStop tells the Loop that the transport is stopping on its own:
+	// the connections it closes from now on report conditions.SocketClosed,
+	// and the Loop ends. Safe to call from any goroutine.
+	OnStop()
+}
+
+// Persistent is implemented by a Transport that keeps its Loop running as
+// long as it runs, rather than only while the Loop has work: a Loop on an
+// application's gnet engine lives as long as the engine.
+type Persistent interface {
+	Persistent() bool
 }
 
 // ConnHandler receives the events of one connection, always on the

@@ -1,0 +1,37 @@
+package core
+
+// Acceptor makes incoming sockets for connections a transport accepted
+// itself: package adapters' Plugin hands asyncnet the connections an
+// application's gnet engine accepts this way. Servers (Serve, TCPServer)
+// accept on their own and do not need one.
+type Acceptor struct {
+	l      *Loop
+	onRead ReadFunc
+	st     *Settings
+}
+
+// NewAcceptor returns an Acceptor whose sockets have onRead and the
+// callbacks and settings of opts (the options of servers, ForServer). It
+// may be made before the Loop runs. Safe to call from any goroutine.
+func (l *Loop) NewAcceptor(onRead ReadFunc, opts ...Option) (*Acceptor, error) {
+	const call = "Loop.NewAcceptor"
+	if onRead == nil {
+		return nil, &ArgError{Call: call, Arg: "onRead", Reason: "nil read callback"}
+	}
+	st, err := Configure(call, ForServer, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &Acceptor{l: l, onRead: onRead, st: st}, nil
+}
+
+// Socket returns the ConnHandler of a new incoming socket, or nil if the
+// Loop is not running. The transport keeps it with the connection and calls
+// its OnOpen on the connection's reactor, as for an enrolled connection.
+// Safe to call from any goroutine.
+func (a *Acceptor) Socket() ConnHandler {
+	if !a.l.started.Load() || !a.l.running() {
+		return nil
+	}
+	return (*socketEvents)(newSocket(a.l, a.onRead, a.st, true))
+}
