@@ -401,6 +401,10 @@ func (l *Loop) post(fn func()) bool {
 	if !l.running() {
 		return false
 	}
+	if l.started.Load() { // the usual case, without a closure
+		l.pick().post(fn)
+		return true
+	}
 	l.whenStarted(func() { l.pick().post(fn) })
 	return true
 }

@@ -12,6 +12,7 @@ type Timer struct {
 	r      atomic.Pointer[reactor] // set once, when armed
 	fn     func()
 	period time.Duration // Interval's period; 0 for Delay
+	at     time.Time     // when it is first due
 	err    error
 	state  atomic.Int32
 	node   timerNode // touched only on r's goroutine
@@ -63,12 +64,12 @@ func (l *Loop) newTimer(call string, d time.Duration, repeat bool, fn func()) *T
 	}
 	l.hold()
 	l.stats.timers(1)
-	at := time.Now().Add(d)
-	l.whenStarted(func() {
-		r := l.pick()
-		t.r.Store(r)
-		r.post(func() { t.arm(at) })
-	})
+	t.at = time.Now().Add(d)
+	if l.started.Load() { // the usual case, without a closure
+		t.place()
+	} else {
+		l.whenStarted(t.place)
+	}
 	return t
 }
 
@@ -105,12 +106,19 @@ func (t *Timer) Stop() bool {
 func (t *Timer) Err() error { return t.err }
 
 // arm puts the Timer in its reactor's wheel. Reactor only.
-func (t *Timer) arm(at time.Time) {
+// place gives the Timer a reactor and arms it there.
+func (t *Timer) place() {
+	r := t.l.pick()
+	t.r.Store(r)
+	r.post(t.arm)
+}
+
+func (t *Timer) arm() {
 	if t.state.Load() != timerPending {
 		return
 	}
 	r := t.r.Load()
-	r.addTimer(&t.node, r.loop.tickAt(at))
+	r.addTimer(&t.node, r.loop.tickAt(t.at))
 }
 
 func (t *Timer) unlink() { t.r.Load().wheel.remove(&t.node) }
