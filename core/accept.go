@@ -5,9 +5,8 @@ package core
 // application's gnet engine accepts this way. Servers (Serve, TCPServer)
 // accept on their own and do not need one.
 type Acceptor struct {
-	l      *Loop
-	onRead ReadFunc
-	st     *Settings
+	l   *Loop
+	cfg *sockConfig
 }
 
 // NewAcceptor returns an Acceptor whose sockets have onRead and the
@@ -22,7 +21,7 @@ func (l *Loop) NewAcceptor(onRead ReadFunc, opts ...Option) (*Acceptor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Acceptor{l: l, onRead: onRead, st: st}, nil
+	return &Acceptor{l: l, cfg: newSockConfig(onRead, st)}, nil
 }
 
 // Socket returns the ConnHandler of a new incoming socket, or nil if the
@@ -33,5 +32,5 @@ func (a *Acceptor) Socket() ConnHandler {
 	if !a.l.started.Load() || !a.l.running() {
 		return nil
 	}
-	return (*socketEvents)(newSocket(a.l, a.onRead, a.st, true))
+	return (*socketEvents)(newSocket(a.l, a.cfg, true))
 }

@@ -33,7 +33,7 @@ func NewSocket(l *Loop, onRead ReadFunc, opts ...Option) (*Socket, error) {
 	if l == nil || !l.running() {
 		return nil, ErrLoopNotRunning
 	}
-	return newSocket(l, onRead, st, false), nil
+	return newSocket(l, newSockConfig(onRead, st), false), nil
 }
 
 // Connect starts connecting s, a socket from NewSocket, by running dial in

@@ -71,7 +71,10 @@ func (s *Socket) tryPark(c Conn) {
 	s.parkingNow = true
 	_ = s.r.tr.Close(c) // closedBy only forgets c
 	s.parkingNow = false
-	s.handed, s.lastOut, s.lastAcked = 0, 0, 0
+	s.handed, s.lastOut = 0, 0
+	if s.tmo != nil {
+		s.tmo.lastAcked = 0
+	}
 }
 
 // processParked is process for a parked socket. Reactor only.
@@ -93,12 +96,14 @@ func (s *Socket) processParked(buf []byte, state sockState, forced bool, fl flow
 	p.out = append(p.out, buf...)
 	if fl.set {
 		s.rdPaused, s.wrPaused = fl.readOff, fl.writeOff
-		s.rtDur, s.wtDur = fl.read, fl.write
-		s.rtTicks, s.wtTicks = 0, 0
-		if fl.write > 0 {
-			s.wtTicks = s.loop.ticks(fl.write)
-			s.r.refresh()
-			s.progress = s.r.now
+		if t := s.timeoutsFor(fl.read, fl.write); t != nil {
+			t.rtDur, t.wtDur = fl.read, fl.write
+			t.rtTicks, t.wtTicks = 0, 0
+			if fl.write > 0 {
+				t.wtTicks = s.loop.ticks(fl.write)
+				s.r.refresh()
+				t.progress = s.r.now
+			}
 		}
 		if !fl.readOff {
 			s.mu.Lock()
@@ -132,8 +137,8 @@ func (s *Socket) writeParked() {
 		}
 	}
 	out := len(p.out)
-	if s.wtTicks > 0 && out < s.lastOut {
-		s.progress = s.loop.tickNow()
+	if s.writeTicks() > 0 && out < s.lastOut {
+		s.tmo.progress = s.loop.tickNow()
 	}
 	s.lastOut = out
 	s.backlog.Store(int64(out))
@@ -156,8 +161,8 @@ func (s *Socket) pollParked() bool {
 	if s.park == nil || len(p.out) == 0 {
 		return false
 	}
-	if s.wtTicks > 0 && !s.wrPaused && s.stalled(p.fd) {
-		s.closeParked(s.condition(conditions.TCPTimeout, "write", errNoWriteProgress(s.wtDur)), false)
+	if s.writeTicks() > 0 && !s.wrPaused && s.stalled(p.fd) {
+		s.closeParked(s.condition(conditions.TCPTimeout, "write", errNoWriteProgress(s.tmo.wtDur)), false)
 		return false
 	}
 	return true

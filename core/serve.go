@@ -17,11 +17,11 @@ import (
 // socket, an inherited descriptor: cl-async's :fd). Its methods are safe to
 // call from any goroutine.
 type Listener struct {
-	loop   *Loop
-	ln     net.Listener
-	onRead ReadFunc
-	st     *Settings
-	addr   string
+	loop *Loop
+	ln   net.Listener
+	cfg  *sockConfig // of the sockets it accepts
+	st   *Settings
+	addr string
 
 	closed atomic.Bool
 	once   sync.Once
@@ -50,7 +50,7 @@ func (l *Loop) Serve(ln net.Listener, onRead ReadFunc, opts ...Option) (*Listene
 	if !l.running() {
 		return nil, ErrLoopNotRunning
 	}
-	x := &Listener{loop: l, ln: ln, onRead: onRead, st: st, addr: ln.Addr().String(), stop: make(chan struct{})}
+	x := &Listener{loop: l, ln: ln, cfg: newSockConfig(onRead, st), st: st, addr: ln.Addr().String(), stop: make(chan struct{})}
 	l.hold()
 	l.stats.servers(1)
 	l.track(x)
@@ -112,8 +112,7 @@ func (x *Listener) accept() {
 			continue
 		}
 		delay = 0
-		s := newSocket(l, x.onRead, x.st, true)
-		s.peer = nc.RemoteAddr().String()
+		s := newSocket(l, x.cfg, true)
 		l.bg.Add(1)
 		go func() {
 			defer l.bg.Done()

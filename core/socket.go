@@ -28,18 +28,15 @@ import (
 // the socket never touches its file descriptor again.
 type Socket struct {
 	loop      *Loop
+	cfg       *sockConfig // callbacks and limits, shared with the server's other sockets
 	incoming  bool
 	dontDrain bool
-	maxRead   int // WithMaxReadBuffer
-	maxWrite  int // WithMaxWriteBuffer
-	low, high int // WithWriteWatermarks
 
-	cbs atomic.Pointer[callbacks] // replaced by WriteSocketData
+	cbs atomic.Pointer[callbacks] // &cfg.cbs, or the socket's own after WriteSocketData
 
-	closed     atomic.Bool   // Closed(): set as soon as Close is called or the socket fails
-	done       chan struct{} // Done(): closed by finish
-	congestedA atomic.Bool   // Congested(): mirrors congested
-	backlog    atomic.Int64  // bytes the transport holds unsent, as of the reactor's last look
+	closed     atomic.Bool  // Closed(): set as soon as Close is called or the socket fails
+	congestedA atomic.Bool  // Congested(): mirrors congested
+	backlog    atomic.Int64 // bytes the transport holds unsent, as of the reactor's last look
 
 	mu         sync.Mutex // protects the fields below
 	state      sockState
@@ -50,8 +47,9 @@ type Socket struct {
 	userClosed bool                       // Close or ForceClose was called
 	opened     bool                       // the transport opened it
 	finished   bool                       // the Loop's hold on s was released
+	done       chan struct{}              // Done(), made when first asked for; closed by finish
 	data       any
-	peer       string // remote "host:port": the dial address, then the connected address
+	peer       string // the dial address of an outgoing socket; else see peerAddr
 	laddr      net.Addr
 	raddr      net.Addr
 	cancelDial context.CancelFunc
@@ -85,24 +83,44 @@ var bufPool bytebufferpool.Pool
 
 // newSocket returns a socket of l with the callbacks and settings of st.
 // The Loop holds it until finish.
-func newSocket(l *Loop, onRead ReadFunc, st *Settings, incoming bool) *Socket {
+func newSocket(l *Loop, cfg *sockConfig, incoming bool) *Socket {
 	s := &Socket{
 		loop:         l,
+		cfg:          cfg,
 		incoming:     incoming,
-		dontDrain:    st.DontDrainReadBuffer,
+		dontDrain:    cfg.dontDrain,
+		readTimeout:  cfg.readTimeout,
+		writeTimeout: cfg.writeTimeout,
+		ctl:          cfg.readTimeout > 0 || cfg.writeTimeout > 0, // applied once connected
+	}
+	s.cbs.Store(&cfg.cbs)
+	l.hold()
+	return s
+}
+
+// sockConfig is what the sockets of one server (or of one connect) share,
+// made once from its Settings, so that a socket does not carry copies.
+type sockConfig struct {
+	cbs          callbacks
+	maxRead      int // WithMaxReadBuffer
+	maxWrite     int // WithMaxWriteBuffer
+	low, high    int // WithWriteWatermarks
+	dontDrain    bool
+	readTimeout  time.Duration
+	writeTimeout time.Duration
+}
+
+func newSockConfig(onRead ReadFunc, st *Settings) *sockConfig {
+	return &sockConfig{
+		cbs:          callbacks{read: onRead, event: st.OnEvent, connect: st.OnConnect, write: st.OnWrite, drain: st.OnDrain},
 		maxRead:      st.maxReadBuffer(),
 		maxWrite:     st.maxWriteBuffer(),
 		low:          st.lowWatermark(),
 		high:         st.highWatermark(),
+		dontDrain:    st.DontDrainReadBuffer,
 		readTimeout:  st.ReadTimeout,
 		writeTimeout: st.WriteTimeout,
-		ctl:          st.ReadTimeout > 0 || st.WriteTimeout > 0, // applied once connected
-		done:         make(chan struct{}),
 	}
-	s.rt.owner = (*readTimer)(s)
-	s.cbs.Store(&callbacks{read: onRead, event: st.OnEvent, connect: st.OnConnect, write: st.OnWrite, drain: st.OnDrain})
-	l.hold()
-	return s
 }
 
 // Write writes p to the socket and returns len(p). p is copied, so it may be
@@ -126,9 +144,9 @@ func (s *Socket) Write(p []byte) (int, error) {
 		return 0, nil
 	}
 	unsent := s.pendingLenLocked() + int(s.backlog.Load()) + len(p)
-	if unsent > s.maxWrite {
-		err := &conditions.Error{Kind: conditions.EventError, Op: "write", Addr: s.peer, Socket: s,
-			Err: fmt.Errorf("%w: %d bytes would be unsent, limit %d", ErrWriteBufferFull, unsent, s.maxWrite)}
+	if unsent > s.cfg.maxWrite {
+		err := &conditions.Error{Kind: conditions.EventError, Op: "write", Addr: s.peerLocked(), Socket: s,
+			Err: fmt.Errorf("%w: %d bytes would be unsent, limit %d", ErrWriteBufferFull, unsent, s.cfg.maxWrite)}
 		s.mu.Unlock()
 		return 0, err
 	}
@@ -136,7 +154,7 @@ func (s *Socket) Write(p []byte) (int, error) {
 		s.pending = bufPool.Get()
 	}
 	s.pending.B = append(s.pending.B, p...)
-	if !s.congested && unsent >= s.high {
+	if !s.congested && unsent >= s.cfg.high {
 		s.congested = true
 		s.congestedA.Store(true)
 	}
@@ -336,13 +354,23 @@ func (s *Socket) dropPendingLocked() {
 
 // closedErrLocked returns the error of an operation on a closed socket.
 func (s *Socket) closedErrLocked(op string) error {
-	return &conditions.Error{Kind: conditions.SocketClosed, Op: op, Addr: s.peer, Socket: s}
+	return &conditions.Error{Kind: conditions.SocketClosed, Op: op, Addr: s.peerLocked(), Socket: s}
+}
+
+// peerLocked names the peer in conditions: the connected remote address,
+// else the address being dialed. (Computed when needed: most sockets never
+// report a condition.)
+func (s *Socket) peerLocked() string {
+	if s.raddr != nil {
+		return s.raddr.String()
+	}
+	return s.peer
 }
 
 // condition returns a condition of kind k on s.
 func (s *Socket) condition(k *conditions.Kind, op string, err error) *conditions.Error {
 	s.mu.Lock()
-	peer := s.peer
+	peer := s.peerLocked()
 	s.mu.Unlock()
 	return &conditions.Error{Kind: k, Op: op, Addr: peer, Socket: s, Err: err}
 }
@@ -363,9 +391,12 @@ func (s *Socket) finish() {
 	s.mu.Lock()
 	done := s.finished
 	s.finished = true
+	ch := s.done
 	s.mu.Unlock()
 	if !done {
-		close(s.done)
+		if ch != nil {
+			close(ch)
+		}
 		s.loop.release()
 	}
 }
@@ -373,4 +404,21 @@ func (s *Socket) finish() {
 // Done returns a channel that is closed once the socket is closed for good,
 // whatever closed it (Exit included) and after its event callback, if any.
 // Safe to call from any goroutine.
-func (s *Socket) Done() <-chan struct{} { return s.done }
+func (s *Socket) Done() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done == nil {
+		if s.finished {
+			return closedChan
+		}
+		s.done = make(chan struct{}) // most sockets are never asked: made on demand
+	}
+	return s.done
+}
+
+// closedChan is the Done channel of a socket that finished before anyone asked.
+var closedChan = func() chan struct{} {
+	ch := make(chan struct{})
+	close(ch)
+	return ch
+}()

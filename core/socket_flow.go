@@ -107,35 +107,42 @@ type flow struct {
 
 // applyFlow makes the flow-control requests effective. Reactor only.
 func (s *Socket) applyFlow(c Conn, fl flow) {
-	r := s.r
 	resumed := s.rdPaused && !fl.readOff
-	rtChanged := fl.read != s.rtDur
 	s.rdPaused, s.wrPaused = fl.readOff, fl.writeOff
-	s.rtDur, s.rtTicks = fl.read, 0
-	if fl.read > 0 {
-		s.rtTicks = s.loop.ticks(fl.read)
-	}
-	switch {
-	case s.rtTicks == 0 || s.rdPaused:
-		r.wheel.remove(&s.rt)
-	case rtChanged || resumed || !s.rt.armed:
-		r.refresh()
-		s.lastRead = r.now
-		r.addTimer(&s.rt, r.now+s.rtTicks+1)
-	}
-	if fl.write != s.wtDur {
-		s.wtDur, s.wtTicks = fl.write, 0
-		if fl.write > 0 {
-			s.wtTicks = s.loop.ticks(fl.write)
-			r.refresh()
-			s.progress = r.now
-		}
+	if t := s.timeoutsFor(fl.read, fl.write); t != nil {
+		s.applyTimeouts(t, fl, resumed)
 	}
 	if resumed {
 		s.readable(c) // what arrived while reading was disabled
 	}
 	if s.rdPaused && canPark && !s.closing {
 		s.wantPark = true // process parks it
+	}
+}
+
+// applyTimeouts makes the requested timeouts effective. Reactor only.
+func (s *Socket) applyTimeouts(t *timeouts, fl flow, resumed bool) {
+	r := s.r
+	rtChanged := fl.read != t.rtDur
+	t.rtDur, t.rtTicks = fl.read, 0
+	if fl.read > 0 {
+		t.rtTicks = s.loop.ticks(fl.read)
+	}
+	switch {
+	case t.rtTicks == 0 || s.rdPaused:
+		r.wheel.remove(&t.rt)
+	case rtChanged || resumed || !t.rt.armed:
+		r.refresh()
+		t.lastRead = r.now
+		r.addTimer(&t.rt, r.now+t.rtTicks+1)
+	}
+	if fl.write != t.wtDur {
+		t.wtDur, t.wtTicks = fl.write, 0
+		if fl.write > 0 {
+			t.wtTicks = s.loop.ticks(fl.write)
+			r.refresh()
+			t.progress = r.now
+		}
 	}
 }
 
@@ -150,15 +157,16 @@ type readTimer Socket
 // (reads only record the tick, so a busy socket costs no timer work).
 func (t *readTimer) expire(*timerNode) {
 	s := (*Socket)(t)
-	if s.conn == nil || s.rtTicks == 0 || s.rdPaused {
+	tm := s.tmo // not nil: it owns the node
+	if s.conn == nil || tm.rtTicks == 0 || s.rdPaused {
 		return
 	}
-	deadline := s.lastRead + s.rtTicks + 1
+	deadline := tm.lastRead + tm.rtTicks + 1
 	if deadline > s.r.now {
-		s.r.addTimer(&s.rt, deadline)
+		s.r.addTimer(&tm.rt, deadline)
 		return
 	}
-	s.timeout("read", fmt.Errorf("no data for %v", s.rtDur))
+	s.timeout("read", fmt.Errorf("no data for %v", tm.rtDur))
 }
 
 // timeout closes the socket with conditions.TCPTimeout.
@@ -168,7 +176,7 @@ func (s *Socket) timeout(op string, err error) {
 
 // overflow closes the socket: more than WithMaxReadBuffer bytes are unread.
 func (s *Socket) overflow(c Conn, n int) {
-	s.closeWith(conditions.TCPError, "read", fmt.Errorf("%w: %d bytes unread, limit %d", ErrReadBufferFull, n, s.maxRead))
+	s.closeWith(conditions.TCPError, "read", fmt.Errorf("%w: %d bytes unread, limit %d", ErrReadBufferFull, n, s.cfg.maxRead))
 }
 
 // closeWith closes the connection at once; its event callback gets a
@@ -186,7 +194,7 @@ func (s *Socket) closeWith(k *conditions.Kind, op string, err error) {
 // watermark, and runs the drain callback. Reactor only.
 func (s *Socket) checkDrain(out int) {
 	s.mu.Lock()
-	drained := s.congested && out+s.pendingLenLocked() <= s.low
+	drained := s.congested && out+s.pendingLenLocked() <= s.cfg.low
 	if drained {
 		s.congested = false
 		s.congestedA.Store(false)

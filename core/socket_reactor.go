@@ -28,8 +28,24 @@ type reactorState struct {
 	evDone      bool     // the event callback got its one condition
 
 	// Flow control, as last applied from the fields under mu.
-	rdPaused  bool      // reading disabled: bytes stay in the transport's buffer
-	wrPaused  bool      // writing disabled: bytes stay in pending
+	rdPaused bool      // reading disabled: bytes stay in the transport's buffer
+	wrPaused bool      // writing disabled: bytes stay in pending
+	tmo      *timeouts // nil until the socket first has a timeout
+	lastOut  int       // the backlog at the last look
+	heldOut  int       // bytes kept in pending while writing is disabled
+	inStat   int64     // what s adds to its reactor's BytesBufferedIn
+	outStat  int64     // and to BytesBufferedOut
+
+	// Parking (see park.go).
+	park       *parking // non-nil while the descriptor is out of the transport
+	keptIn     bool     // inbuf may hold bytes to deliver before the transport's
+	wantPark   bool     // park once the transport holds no written bytes
+	parkingNow bool     // the transport's close under way is a park, not a close
+}
+
+// timeouts is the reactor's state of a socket's read and write timeouts.
+// Most sockets never have one, so it is allocated when one is first set.
+type timeouts struct {
 	rt        timerNode // the read timeout
 	rtDur     time.Duration
 	rtTicks   int64 // read timeout in ticks; 0 means none
@@ -38,16 +54,32 @@ type reactorState struct {
 	wtTicks   int64  // write timeout in ticks; 0 means none
 	progress  int64  // tick when the backlog last shrank (or began), or the peer acknowledged bytes
 	lastAcked uint64 // bytes the peer had acknowledged at the last look
-	lastOut   int    // the backlog at the last look
-	heldOut   int    // bytes kept in pending while writing is disabled
-	inStat    int64  // what s adds to its reactor's BytesBufferedIn
-	outStat   int64  // and to BytesBufferedOut
+}
 
-	// Parking (see park.go).
-	park       *parking // non-nil while the descriptor is out of the transport
-	keptIn     bool     // inbuf may hold bytes to deliver before the transport's
-	wantPark   bool     // park once the transport holds no written bytes
-	parkingNow bool     // the transport's close under way is a park, not a close
+// readTicks returns the read timeout in ticks; 0 means none.
+func (s *Socket) readTicks() int64 {
+	if s.tmo == nil {
+		return 0
+	}
+	return s.tmo.rtTicks
+}
+
+// writeTicks returns the write timeout in ticks; 0 means none.
+func (s *Socket) writeTicks() int64 {
+	if s.tmo == nil {
+		return 0
+	}
+	return s.tmo.wtTicks
+}
+
+// timeoutsFor returns s's timeout state, allocating it if s gets a
+// timeout now (read or write > 0); nil if it has none and gets none.
+func (s *Socket) timeoutsFor(read, write time.Duration) *timeouts {
+	if s.tmo == nil && (read > 0 || write > 0) {
+		s.tmo = &timeouts{}
+		s.tmo.rt.owner = (*readTimer)(s)
+	}
+	return s.tmo
 }
 
 // socketEvents is a Socket as the transport's ConnHandler.
@@ -96,9 +128,6 @@ func (s *Socket) open(r *reactor, c Conn) bool {
 	s.r = r
 	s.opened = true
 	s.laddr, s.raddr = c.LocalAddr(), c.RemoteAddr()
-	if s.raddr != nil {
-		s.peer = s.raddr.String()
-	}
 	closing := s.state == stClosing
 	if !closing {
 		s.state = stOpen
@@ -127,8 +156,8 @@ func (s *Socket) open(r *reactor, c Conn) bool {
 // disabled, or the socket does not drain, the bytes are kept (see Read),
 // within the bound of WithMaxReadBuffer.
 func (s *Socket) readable(c Conn) {
-	if s.rtTicks > 0 {
-		s.lastRead = s.loop.tickNow() // the reactor's r.now may be old: it ticks only when due
+	if s.readTicks() > 0 {
+		s.tmo.lastRead = s.loop.tickNow() // the reactor's r.now may be old: it ticks only when due
 	}
 	if s.closed.Load() || !s.loop.running() {
 		_, _ = c.Discard(-1)
@@ -141,7 +170,7 @@ func (s *Socket) readable(c Conn) {
 			s.keep(c)
 		}
 		n := s.kept(c)
-		if n > s.maxRead {
+		if n > s.cfg.maxRead {
 			s.overflow(c, n)
 			return
 		}
@@ -339,8 +368,8 @@ func (s *Socket) settle(c Conn) int {
 	if s.conn == nil {
 		return 0
 	}
-	if s.wtTicks > 0 && (out < s.lastOut || out > 0 && s.lastOut == 0) {
-		s.progress = s.loop.tickNow() // a backlog begins, or shrinks
+	if s.writeTicks() > 0 && (out < s.lastOut || out > 0 && s.lastOut == 0) {
+		s.tmo.progress = s.loop.tickNow() // a backlog begins, or shrinks
 	}
 	s.lastOut = out
 	s.backlog.Store(int64(out))
@@ -379,8 +408,8 @@ func (s *Socket) poll() bool {
 		return false
 	}
 	if out > 0 {
-		if s.wtTicks > 0 && !s.wrPaused && s.stalled(c.Fd()) {
-			s.timeout("write", errNoWriteProgress(s.wtDur))
+		if s.writeTicks() > 0 && !s.wrPaused && s.stalled(c.Fd()) {
+			s.timeout("write", errNoWriteProgress(s.tmo.wtDur))
 			return false
 		}
 		return true
@@ -395,16 +424,17 @@ func (s *Socket) poll() bool {
 	return false
 }
 
-// stalled reports whether the write timeout has run out: no progress for
-// its length. Progress is the transport's backlog shrinking (see settle) or
+// stalled reports whether the write timeout (which s has) has run out: no
+// progress for its length. Progress is the transport's backlog shrinking (see settle) or
 // the peer acknowledging bytes: with a slow reader the kernel's buffers can
 // take long to drain while the backlog stays the same, and that is progress.
 func (s *Socket) stalled(fd int) bool {
-	if acked, ok := ackedBytes(fd); ok && acked != s.lastAcked {
-		s.lastAcked = acked
-		s.progress = s.r.now // stalled runs in a tick: r.now is current
+	t := s.tmo
+	if acked, ok := ackedBytes(fd); ok && acked != t.lastAcked {
+		t.lastAcked = acked
+		t.progress = s.r.now // stalled runs in a tick: r.now is current
 	}
-	return s.r.now-s.progress > s.wtTicks
+	return s.r.now-t.progress > t.wtTicks
 }
 
 // closedBy finishes s after the transport closed its connection.
@@ -449,7 +479,9 @@ func readDone(err, ev error, s *Socket) error {
 // finishClose ends a socket whose connection is gone: its event callback
 // gets s.cond, or else ev, unless the application closed it. Reactor only.
 func (s *Socket) finishClose(ev error) {
-	s.r.wheel.remove(&s.rt)
+	if s.tmo != nil {
+		s.r.wheel.remove(&s.tmo.rt)
+	}
 	s.endReading(nil, readDone(nil, ev, s)) // if not recorded yet
 	s.reportIn(0)
 	s.reportOut(0)
@@ -487,7 +519,7 @@ func opOf(err error) string {
 // as its socket, any other error is classified.
 func (s *Socket) conditionFor(op string, err error) error {
 	s.mu.Lock()
-	peer := s.peer
+	peer := s.peerLocked()
 	s.mu.Unlock()
 	ce := *conditions.Classify(op, peer, err) // a copy: the error may be shared
 	ce.Socket = s

@@ -18,9 +18,10 @@ import (
 func (s *Socket) takeOver(c Conn) {
 	s.mu.Lock()
 	base, ok := s.kbase, s.kbaseOK
+	peer := s.peerLocked()
 	s.mu.Unlock()
 	if !ok {
-		s.loop.log.Warn("asyncnet: peer closed with bytes unsent; this platform cannot finish them", "peer", s.peer, "bytes", c.OutboundBuffered())
+		s.loop.log.Warn("asyncnet: peer closed with bytes unsent; this platform cannot finish them", "peer", peer, "bytes", c.OutboundBuffered())
 		return
 	}
 	fd, err := c.Dup()
