@@ -3,7 +3,9 @@ GO          ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 PKGS        := ./...
 
-.PHONY: deps test vet lint fmt fmt-check staticcheck layering crossvet bench bench-smoke ci
+BENCH       := cd bench &&
+
+.PHONY: deps test vet lint fmt fmt-check staticcheck layering crossvet bench bench-go bench-smoke ci
 
 ## deps: install what some tests use (openssl, for the TLS interop test),
 ## from Debian's packages, if missing. Tests skip, saying why, without them.
@@ -13,12 +15,15 @@ deps:
 		(apt-get update -qq && apt-get install -y -qq openssl) >/dev/null 2>&1 || \
 		echo "deps: could not install openssl; the openssl s_client test will be skipped"; }
 
-## test: vet, then every test with the race detector, in random order.
+## test: vet, then every test with the race detector, in random order
+## (the library, then the benchmark suite's own module in bench/).
 test: vet
 	$(GO) test -race -count=1 -shuffle=on $(PKGS)
+	$(BENCH) $(GO) test -race -count=1 -shuffle=on ./...
 
 vet:
 	$(GO) vet $(PKGS)
+	$(BENCH) $(GO) vet ./...
 
 ## lint: formatting, vet, staticcheck, the gnet layering rule, other platforms.
 lint: fmt-check vet staticcheck layering crossvet
@@ -31,6 +36,7 @@ fmt-check:
 
 staticcheck:
 	$(GO) run $(STATICCHECK) $(PKGS)
+	$(BENCH) $(GO) run $(STATICCHECK) ./...
 
 ## layering: only adapters/ may import gnet, and core must not reach it at all.
 layering:
@@ -44,12 +50,23 @@ crossvet:
 	GOOS=windows $(GO) vet $(PKGS)
 	GOOS=freebsd $(GO) vet $(PKGS)
 
-## bench: the Go benchmarks, with allocation counts.
+## bench: the benchmark suite (bench/, docs/benchmarks.md): every server,
+## interleaved, about 25 minutes; CSV and summary.md in bench/results,
+## plots in docs/img. BENCHFLAGS passes flags to benchrun (-rounds 5 ...).
 bench:
+	bench/scripts/install-tools.sh
+	$(BENCH) $(GO) run ./cmd/benchrun -out results $(BENCHFLAGS)
+	$(BENCH) $(GO) run ./cmd/benchplot -in results -out ../docs/img
+
+## bench-go: the library's Go benchmarks, with allocation counts.
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 $(PKGS)
 
-## bench-smoke: every benchmark once, so that none rots (no timing is checked).
+## bench-smoke: every Go benchmark once, and the suite for a few seconds,
+## small, plots included, so that none rots (no timing is checked).
 bench-smoke:
 	ASYNCNET_BENCH_IDLE=200 $(GO) test -run '^$$' -bench . -benchtime 1x $(PKGS)
+	tmp=$$(mktemp -d) && $(BENCH) $(GO) run ./cmd/benchrun -smoke -out $$tmp && \
+		$(GO) run ./cmd/benchplot -in $$tmp -out $$tmp && rm -rf $$tmp
 
 ci: test lint bench-smoke
