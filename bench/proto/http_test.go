@@ -1,64 +1,11 @@
 package proto
 
 import (
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 )
-
-// appendFunc is the shape of AppendHTTPResponses and AppendRESPReplies.
-type appendFunc func(dst, in []byte) ([]byte, int, error)
-
-// feed plays a stream arriving in chunks to f the way a server does: it
-// appends each chunk to the unconsumed rest of the previous ones, calls f,
-// and keeps what f did not consume. It returns the concatenated output, the
-// total consumed and the first error.
-func feed(f appendFunc, chunks ...[]byte) (out []byte, consumed int, err error) {
-	var buf []byte
-	for _, c := range chunks {
-		buf = append(buf, c...)
-		var n int
-		out, n, err = f(out, buf)
-		consumed += n
-		if err != nil {
-			return out, consumed, err
-		}
-		buf = append(buf[:0], buf[n:]...)
-	}
-	return out, consumed, nil
-}
-
-// requireSplitsAgree checks that in, split in two at every byte boundary (at
-// a few hundred of them when in is large) and also fed one byte at a time,
-// gives the same output, consumption and error as in fed whole.
-func requireSplitsAgree(t *testing.T, f appendFunc, in []byte) {
-	t.Helper()
-	want, wantN, wantErr := f(nil, in)
-	check := func(what string, out []byte, n int, err error) {
-		t.Helper()
-		require.Equal(t, string(want), string(out), what)
-		require.Equal(t, wantN, n, what)
-		require.Equal(t, wantErr, err, what)
-	}
-	step := 1
-	if len(in) > 10000 {
-		step = len(in)/300 + 1
-	}
-	for k := 0; k <= len(in); k += step {
-		out, n, err := feed(f, in[:k], in[k:])
-		check("split at "+strconv.Itoa(k), out, n, err)
-	}
-	if len(in) <= 10000 {
-		chunks := make([][]byte, len(in))
-		for i := range in {
-			chunks[i] = in[i : i+1]
-		}
-		out, n, err := feed(f, chunks...)
-		check("byte by byte", out, n, err)
-	}
-}
 
 // wrkRequest is what wrk sends for the TechEmpower plaintext test.
 const wrkRequest = "GET /plaintext HTTP/1.1\r\n" +
@@ -71,14 +18,6 @@ const minimalGet = "GET / HTTP/1.1\r\n\r\n"
 
 func responses(n int) string { return strings.Repeat(HTTPResponse, n) }
 
-type httpCase struct {
-	name     string
-	in       string
-	out      string
-	consumed int // -1: len(in)
-	err      error
-}
-
 // headerOfSize returns a complete GET header section of exactly n bytes.
 func headerOfSize(n int) string {
 	const prefix = "GET / HTTP/1.1\r\nX-Pad: "
@@ -86,7 +25,7 @@ func headerOfSize(n int) string {
 	return prefix + strings.Repeat("a", n-len(prefix)-len(suffix)) + suffix
 }
 
-var httpCases = []httpCase{
+var httpCases = []appendCase{
 	{name: "one wrk request", in: wrkRequest, out: responses(1), consumed: -1},
 	{name: "minimal GET", in: minimalGet, out: responses(1), consumed: -1},
 	{name: "pipelined 16", in: strings.Repeat(wrkRequest, 16), out: responses(16), consumed: -1},
@@ -166,31 +105,7 @@ var httpCases = []httpCase{
 }
 
 func TestAppendHTTPResponses(t *testing.T) {
-	for _, tc := range httpCases {
-		t.Run(tc.name, func(t *testing.T) {
-			in := []byte(tc.in)
-			wantN := tc.consumed
-			if wantN < 0 {
-				wantN = len(in)
-			}
-			out, n, err := AppendHTTPResponses(nil, in)
-			if tc.err != nil {
-				require.ErrorIs(t, err, tc.err)
-			} else {
-				require.NoError(t, err)
-			}
-			require.Equal(t, tc.out, string(out))
-			require.Equal(t, wantN, n)
-
-			// dst is appended to, not overwritten.
-			out, n, err = AppendHTTPResponses([]byte("prefix"), in)
-			require.Equal(t, "prefix"+tc.out, string(out))
-			require.Equal(t, wantN, n)
-			require.Equal(t, tc.err, err)
-
-			requireSplitsAgree(t, AppendHTTPResponses, in)
-		})
-	}
+	runAppendCases(t, AppendHTTPResponses, httpCases)
 }
 
 // TestAppendHTTPResponsesStream feeds a long pipelined stream in chunks of
@@ -199,16 +114,7 @@ func TestAppendHTTPResponsesStream(t *testing.T) {
 	body := "POST /x HTTP/1.1\r\nContent-Length: 7\r\n\r\n\r\n\r\nab\r"
 	stream := strings.Repeat(wrkRequest+"\r\n"+body+minimalGet+"HEAD / HTTP/1.1\r\n\r\n", 8)
 	want := strings.Repeat(HTTPResponse+HTTPResponse+HTTPResponse+httpHeadResponse, 8)
-	for size := 1; size <= 64; size++ {
-		var chunks [][]byte
-		for i := 0; i < len(stream); i += size {
-			chunks = append(chunks, []byte(stream[i:min(i+size, len(stream))]))
-		}
-		out, n, err := feed(AppendHTTPResponses, chunks...)
-		require.NoError(t, err)
-		require.Equal(t, len(stream), n)
-		require.Equal(t, want, string(out), "chunk size %d", size)
-	}
+	requireChunkedStream(t, AppendHTTPResponses, stream, want)
 }
 
 func TestAppendHTTPResponsesAllocs(t *testing.T) {
@@ -220,16 +126,7 @@ func TestAppendHTTPResponsesAllocs(t *testing.T) {
 		"head":        "HEAD / HTTP/1.1\r\n\r\n",
 		"error":       minimalGet + "GET /\r\n\r\n",
 	}
-	for name, in := range inputs {
-		t.Run(name, func(t *testing.T) {
-			b := []byte(in)
-			dst := make([]byte, 0, 16*len(HTTPResponse))
-			allocs := testing.AllocsPerRun(100, func() {
-				dst, _, _ = AppendHTTPResponses(dst[:0], b)
-			})
-			require.Zero(t, allocs)
-		})
-	}
+	requireNoAllocs(t, AppendHTTPResponses, 16*len(HTTPResponse), inputs)
 }
 
 func FuzzHTTP(f *testing.F) {

@@ -13,21 +13,13 @@ const (
 	pong      = "+PONG\r\n"
 )
 
-type respCase struct {
-	name     string
-	in       string
-	out      string
-	consumed int // -1: len(in)
-	err      error
-}
-
 func unknown(name string) string { return "-ERR unknown command '" + name + "'\r\n" }
 
 func arity(name string) string {
 	return "-ERR wrong number of arguments for '" + name + "' command\r\n"
 }
 
-var respCases = []respCase{
+var respCases = []appendCase{
 	// Inline commands.
 	{name: "inline PING", in: "PING\r\n", out: pong, consumed: -1},
 	{name: "inline PING bare LF", in: "PING\n", out: pong, consumed: -1},
@@ -127,30 +119,7 @@ var respCases = []respCase{
 }
 
 func TestAppendRESPReplies(t *testing.T) {
-	for _, tc := range respCases {
-		t.Run(tc.name, func(t *testing.T) {
-			in := []byte(tc.in)
-			wantN := tc.consumed
-			if wantN < 0 {
-				wantN = len(in)
-			}
-			out, n, err := AppendRESPReplies(nil, in)
-			if tc.err != nil {
-				require.ErrorIs(t, err, tc.err)
-			} else {
-				require.NoError(t, err)
-			}
-			require.Equal(t, tc.out, string(out))
-			require.Equal(t, wantN, n)
-
-			out, n, err = AppendRESPReplies([]byte("prefix"), in)
-			require.Equal(t, "prefix"+tc.out, string(out))
-			require.Equal(t, wantN, n)
-			require.Equal(t, tc.err, err)
-
-			requireSplitsAgree(t, AppendRESPReplies, in)
-		})
-	}
+	runAppendCases(t, AppendRESPReplies, respCases)
 }
 
 // TestAppendRESPRepliesStream feeds a long pipelined stream in chunks of
@@ -159,16 +128,7 @@ func TestAppendRESPRepliesStream(t *testing.T) {
 	binary := "*2\r\n$4\r\necho\r\n$6\r\n\r\n$1\r\n\r\n"
 	stream := strings.Repeat("PING\r\n"+pingMbulk+binary+"\n"+"ECHO hi\n"+"*0\r\n"+"NOPE\r\n", 8)
 	want := strings.Repeat(pong+pong+"$6\r\n\r\n$1\r\n\r\n"+"$2\r\nhi\r\n"+unknown("NOPE"), 8)
-	for size := 1; size <= 64; size++ {
-		var chunks [][]byte
-		for i := 0; i < len(stream); i += size {
-			chunks = append(chunks, []byte(stream[i:min(i+size, len(stream))]))
-		}
-		out, n, err := feed(AppendRESPReplies, chunks...)
-		require.NoError(t, err)
-		require.Equal(t, len(stream), n)
-		require.Equal(t, want, string(out), "chunk size %d", size)
-	}
+	requireChunkedStream(t, AppendRESPReplies, stream, want)
 }
 
 func TestAppendRESPRepliesAllocs(t *testing.T) {
@@ -182,16 +142,7 @@ func TestAppendRESPRepliesAllocs(t *testing.T) {
 		"partial":       echoHello[:20],
 		"error":         "PING\r\n*1\r\n$x\r\n",
 	}
-	for name, in := range inputs {
-		t.Run(name, func(t *testing.T) {
-			b := []byte(in)
-			dst := make([]byte, 0, 2048)
-			allocs := testing.AllocsPerRun(100, func() {
-				dst, _, _ = AppendRESPReplies(dst[:0], b)
-			})
-			require.Zero(t, allocs)
-		})
-	}
+	requireNoAllocs(t, AppendRESPReplies, 2048, inputs)
 }
 
 func TestParseRedisInt(t *testing.T) {
