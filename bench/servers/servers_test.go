@@ -11,16 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/asyncnet/asyncnet/bench/proto"
+	"github.com/asyncnet/asyncnet/internal/testutil"
 )
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	return addr
-}
 
 func dial(t *testing.T, addr string) net.Conn {
 	t.Helper()
@@ -51,7 +43,7 @@ func TestServers(t *testing.T) {
 	for _, p := range []string{Echo, HTTP, RESP} {
 		for _, impl := range Impls(p) {
 			t.Run(impl+"/"+p, func(t *testing.T) {
-				addr := freeAddr(t)
+				addr := testutil.FreePort(t)
 				srv, err := Start(impl, p, addr, 2)
 				require.NoError(t, err)
 				c := dial(t, addr)
@@ -73,11 +65,11 @@ func TestServers(t *testing.T) {
 }
 
 func TestStartErrors(t *testing.T) {
-	_, err := Start("nonsense", Echo, freeAddr(t), 1)
+	_, err := Start("nonsense", Echo, testutil.FreePort(t), 1)
 	require.ErrorContains(t, err, "no implementation")
-	_, err = Start("nbio", HTTP, freeAddr(t), 1)
+	_, err = Start("nbio", HTTP, testutil.FreePort(t), 1)
 	require.ErrorContains(t, err, "does not serve")
-	_, err = Start("gnet", Echo, freeAddr(t), 0)
+	_, err = Start("gnet", Echo, testutil.FreePort(t), 0)
 	require.ErrorContains(t, err, "loops")
 	require.Equal(t, "gnet", Impls(Echo)[0], "the reference comes first")
 }
