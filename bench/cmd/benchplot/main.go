@@ -24,6 +24,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -413,10 +414,10 @@ func (d *dataset) addRow(rr *rowReader, s schema) error {
 // note records a round, implementation and category as seen.
 func (d *dataset) note(round int, c cell) {
 	d.rounds[round] = true
-	if !contains(d.impls, c.impl) {
+	if !slices.Contains(d.impls, c.impl) {
 		d.impls = append(d.impls, c.impl)
 	}
-	if !contains(d.categories, c.category) {
+	if !slices.Contains(d.categories, c.category) {
 		d.categories = append(d.categories, c.category)
 	}
 }
@@ -453,7 +454,7 @@ func (d *dataset) matrix(metric string) [][]float64 {
 // except that the reference implementation comes first.
 func (d *dataset) implOrder() []string {
 	order := make([]string, 0, len(d.impls))
-	if contains(d.impls, refImpl) {
+	if slices.Contains(d.impls, refImpl) {
 		order = append(order, refImpl)
 	}
 	for _, impl := range d.impls {
@@ -526,16 +527,6 @@ func relative(m [][]float64, ref int, categories []string) ([][]float64, []strin
 		}
 	}
 	return out, missing
-}
-
-// contains reports whether s holds v.
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // ---------------------------------------------------------------------
@@ -645,7 +636,7 @@ func toolNames(categories []string) string {
 	var tools []string
 	for _, c := range categories {
 		tool, _, _ := strings.Cut(c, "/")
-		if !contains(tools, tool) {
+		if !slices.Contains(tools, tool) {
 			tools = append(tools, tool)
 		}
 	}
