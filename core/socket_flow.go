@@ -201,7 +201,7 @@ func (s *Socket) checkDrain(out int) {
 	}
 	s.mu.Unlock()
 	if cb := s.cbs.Load().drain; drained && cb != nil {
-		s.callDrain(cb)
+		s.callSocket(cb)
 	}
 }
 

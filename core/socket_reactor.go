@@ -145,7 +145,7 @@ func (s *Socket) open(r *reactor, c Conn) bool {
 	r.conns.Add(1)
 	s.loop.stats.connected(s.incoming)
 	if cb := s.cbs.Load().connect; cb != nil && !closing {
-		s.callConnect(cb)
+		s.callSocket(cb)
 	}
 	s.process() // what was written before (and in the connect callback)
 	return true
@@ -361,7 +361,7 @@ func (s *Socket) settle(c Conn) int {
 		s.marks = compact(s.marks, due)
 		for ; due > 0 && s.conn != nil; due-- {
 			if cb := s.cbs.Load().write; cb != nil {
-				s.callWrite(cb)
+				s.callSocket(cb)
 			}
 		}
 	}
@@ -582,29 +582,9 @@ func (s *Socket) callRead(cb ReadFunc, data []byte) {
 	returned = true
 }
 
-func (s *Socket) callConnect(cb ConnectFunc) {
-	returned := false
-	if s.dontDrain {
-		s.openWindow()
-		defer s.closeWindow()
-	}
-	defer s.loop.recoverCallback(s, &returned)
-	cb(s)
-	returned = true
-}
-
-func (s *Socket) callDrain(cb DrainFunc) {
-	returned := false
-	if s.dontDrain {
-		s.openWindow()
-		defer s.closeWindow()
-	}
-	defer s.loop.recoverCallback(s, &returned)
-	cb(s)
-	returned = true
-}
-
-func (s *Socket) callWrite(cb WriteFunc) {
+// callSocket runs a connect, write or drain callback (all func(*Socket))
+// the way callRead runs a read callback.
+func (s *Socket) callSocket(cb func(*Socket)) {
 	returned := false
 	if s.dontDrain {
 		s.openWindow()
