@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -324,10 +326,7 @@ func (p *Plugin) Stop() error {
 // closes them on their event loops; OnClose forgets them).
 func (p *Plugin) closeOwned() {
 	p.mu.Lock()
-	cs := make([]gnet.Conn, 0, len(p.owned))
-	for c := range p.owned {
-		cs = append(cs, c)
-	}
+	cs := slices.Collect(maps.Keys(p.owned))
 	p.mu.Unlock()
 	for _, c := range cs {
 		_ = c.Close()

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -308,10 +310,7 @@ func (l *Loop) shutdown() {
 // closeServers closes the servers and background writers.
 func (l *Loop) closeServers() {
 	l.mu.Lock()
-	closers := make([]io.Closer, 0, len(l.closers))
-	for c := range l.closers {
-		closers = append(closers, c)
-	}
+	closers := slices.Collect(maps.Keys(l.closers))
 	l.mu.Unlock()
 	for _, c := range closers {
 		_ = c.Close()
