@@ -8,6 +8,7 @@ require (
 	github.com/lesismal/nbio v1.6.7
 	github.com/panjf2000/gnet/v2 v2.10.0
 	github.com/stretchr/testify v1.12.1
+	gonum.org/v1/gonum v0.16.0
 	gonum.org/v1/plot v0.17.0
 )
 

@@ -2,16 +2,17 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgsvg"
 )
-
-// echoSchema is the schema of echo.csv, as used by run.
-var echoSchema = sources[0].schema
 
 // allCharts are the files run writes from complete inputs.
 var allCharts = []string{
@@ -47,15 +48,24 @@ func copyFixture(t *testing.T, dir, name string) {
 	writeFile(t, dir, name, string(data))
 }
 
-// requireSVG checks that path holds a non-empty SVG document.
-func requireSVG(t *testing.T, path string) {
+// svgTexts checks that path holds an SVG document and returns the text of
+// its text elements, in order.
+func svgTexts(t *testing.T, path string) []string {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
-	require.NotEmpty(t, data)
-	require.True(t, bytes.HasPrefix(data, []byte("<?xml")) || bytes.HasPrefix(data, []byte("<svg")),
-		"%s starts with %q", path, data[:min(len(data), 20)])
+	require.True(t, bytes.HasPrefix(data, []byte("<?xml")), "%s starts with %q", path, data[:min(len(data), 20)])
 	require.Contains(t, string(data), "</svg>")
+	var texts []string
+	for _, m := range regexp.MustCompile(`>([^<>]*)</text>`).FindAllSubmatch(data, -1) {
+		texts = append(texts, string(m[1]))
+	}
+	return texts
+}
+
+// testRenderer returns a renderer whose notes go to stderr.
+func testRenderer(stderr io.Writer) *renderer {
+	return &renderer{colors: map[string]int{}, stdout: io.Discard, stderr: stderr}
 }
 
 func TestMedian(t *testing.T) {
@@ -64,16 +74,17 @@ func TestMedian(t *testing.T) {
 		in   []float64
 		want float64
 	}{
-		{"one value", []float64{7}, 7},
-		{"odd count, unsorted", []float64{3, 1, 2}, 2},
-		{"even count is the mean of the middle two", []float64{4, 1, 3, 2}, 2.5},
-		{"two values", []float64{20000, 30000}, 25000},
-		{"duplicates", []float64{5, 5, 1, 9}, 5},
+		{name: "one value", in: []float64{7}, want: 7},
+		{name: "odd count, unsorted", in: []float64{3, 1, 2}, want: 2},
+		{name: "even count is the mean of the middle two", in: []float64{4, 1, 3, 2}, want: 2.5},
+		{name: "two values", in: []float64{20000, 30000}, want: 25000},
+		{name: "duplicates", in: []float64{5, 5, 1, 9}, want: 5},
+		{name: "five rounds", in: []float64{2493, 2190, 3010, 1200, 2500}, want: 2493},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			in := append([]float64(nil), c.in...)
-			require.InDelta(t, c.want, median(in), 1e-12)
+			require.InDelta(t, c.want, median(in), 1e-9)
 			require.Equal(t, c.in, in, "median must not reorder its input")
 		})
 	}
@@ -81,35 +92,29 @@ func TestMedian(t *testing.T) {
 }
 
 func TestLoadEchoMediansOverRounds(t *testing.T) {
-	d, err := loadDataset(filepath.Join("testdata", "echo.csv"), echoSchema)
+	d, err := loadDataset(filepath.Join("testdata", "echo.csv"), schemas["echo.csv"])
 	require.NoError(t, err)
 
 	require.Len(t, d.rounds, 2)
 	require.Equal(t, []string{"1c-pingpong-64B", "100c-64B-d16"}, d.categories)
 	// asyncnet comes first in the file, but gnet is always first.
-	require.Equal(t, []string{"gnet", "asyncnet", "stdlib"}, d.implOrder())
+	require.Equal(t, []string{"gnet", "asyncnet", "stdlib"}, d.impls)
 
 	// Two rounds each: the median is the mean of both.
-	require.InDelta(t, 25000, d.median("msgs_per_s", "gnet", "1c-pingpong-64B"), 1e-9)
-	require.InDelta(t, 1100000, d.median("msgs_per_s", "gnet", "100c-64B-d16"), 1e-9)
-	require.InDelta(t, 32, d.median("p50_us", "asyncnet", "1c-pingpong-64B"), 1e-9)
-	require.InDelta(t, 9400, d.median("p99_us", "stdlib", "100c-64B-d16"), 1e-9)
-	require.True(t, math.IsNaN(d.median("msgs_per_s", "nbio", "1c-pingpong-64B")))
-
-	m := d.matrix("msgs_per_s")
 	require.Equal(t, [][]float64{
 		{25000, 1100000}, // gnet
 		{32500, 990000},  // asyncnet
 		{12500, 550000},  // stdlib
-	}, m)
+	}, d.matrix("msgs_per_s"))
+	require.InDelta(t, 32, d.matrix("p50_us")[1][0], 1e-9)
+	require.InDelta(t, 9400, d.matrix("p99_us")[2][1], 1e-9)
 }
 
 func TestRelativeUsesGnetOfTheSameScenario(t *testing.T) {
-	d, err := loadDataset(filepath.Join("testdata", "echo.csv"), echoSchema)
+	d, err := loadDataset(filepath.Join("testdata", "echo.csv"), schemas["echo.csv"])
 	require.NoError(t, err)
 
-	rel, missing := relative(d.matrix("msgs_per_s"), 0, d.categories)
-	require.Empty(t, missing)
+	s := testRenderer(io.Discard).relativeThroughput(d)
 	want := [][]float64{
 		{1, 1},     // gnet
 		{1.3, 0.9}, // asyncnet: 32500/25000 and 990000/1100000
@@ -117,23 +122,29 @@ func TestRelativeUsesGnetOfTheSameScenario(t *testing.T) {
 	}
 	for i := range want {
 		for j := range want[i] {
-			require.InDelta(t, want[i][j], rel[i][j], 1e-12, "impl %d, scenario %d", i, j)
+			require.InDelta(t, want[i][j], s.values[i][j], 1e-12, "impl %d, scenario %d", i, j)
 		}
 	}
+	require.False(t, s.logY)
+	require.Equal(t, 1.0, s.refLine)
 }
 
 func TestRelativeWithoutReference(t *testing.T) {
-	m := [][]float64{
-		{100, math.NaN(), 0}, // reference: missing in b, zero in c
-		{150, 80, 10},
+	path := writeFile(t, t.TempDir(), "echo.csv", "round,scenario,impl,msgs_per_s,p50_us,p99_us\n"+
+		"1,a,gnet,100,1,2\n1,a,asyncnet,150,1,2\n"+
+		"1,b,asyncnet,80,1,2\n"+ // no gnet in b
+		"1,c,gnet,0,1,2\n1,c,asyncnet,10,1,2\n") // gnet at zero in c
+	d, err := loadDataset(path, schemas["echo.csv"])
+	require.NoError(t, err)
+
+	var notes bytes.Buffer
+	s := testRenderer(&notes).relativeThroughput(d)
+	require.InDelta(t, 1.5, s.values[1][0], 1e-12)
+	for i := range s.values {
+		require.True(t, math.IsNaN(s.values[i][1]))
+		require.True(t, math.IsNaN(s.values[i][2]))
 	}
-	rel, missing := relative(m, 0, []string{"a", "b", "c"})
-	require.Equal(t, []string{"b", "c"}, missing)
-	require.InDelta(t, 1.5, rel[1][0], 1e-12)
-	for i := range rel {
-		require.True(t, math.IsNaN(rel[i][1]))
-		require.True(t, math.IsNaN(rel[i][2]))
-	}
+	require.Contains(t, notes.String(), "scenario(s) b, c")
 }
 
 func TestRunWritesEverySVG(t *testing.T) {
@@ -144,7 +155,7 @@ func TestRunWritesEverySVG(t *testing.T) {
 
 	for _, name := range allCharts {
 		path := filepath.Join(out, name)
-		requireSVG(t, path)
+		require.NotEmpty(t, svgTexts(t, path))
 		require.Contains(t, stdout, path+"\n", "run prints each file it writes")
 	}
 	entries, err := os.ReadDir(out)
@@ -152,25 +163,65 @@ func TestRunWritesEverySVG(t *testing.T) {
 	require.Len(t, entries, len(allCharts))
 }
 
-func TestRunTitlesAndLabels(t *testing.T) {
+func TestRunChartContent(t *testing.T) {
 	out := t.TempDir()
 	_, _, err := runBenchplot(t, "-in", "testdata", "-out", out)
 	require.NoError(t, err)
+	texts := func(name string) []string { return svgTexts(t, filepath.Join(out, name)) }
 
-	read := func(name string) string {
-		data, err := os.ReadFile(filepath.Join(out, name))
-		require.NoError(t, err)
-		return string(data)
+	echoes := []string{"gnet", "asyncnet", "stdlib", "1c-pingpong-64B", "100c-64B-d16"}
+	rel := texts("bench-throughput.svg")
+	require.Subset(t, rel, append(echoes, "Echo throughput relative to raw gnet (median of 2 rounds)", "gnet = 1.0"))
+	require.Subset(t, rel, []string{"1.30", "0.90", "0.50"}, "bars are labelled with their ratio")
+
+	abs := texts("bench-throughput-abs.svg")
+	require.Subset(t, abs, append(echoes, "messages per second (log scale)", "32.5k", "1.1M"))
+	require.Contains(t, abs, "1M", "log ticks are labelled with SI suffixes")
+
+	latency := texts("bench-latency.svg")
+	require.Subset(t, latency, append(echoes, "round-trip latency (µs) (log scale)"))
+	require.Contains(t, latency, "Echo p50 (point) and p99 (whisker) round-trip latency (median of 2 rounds)")
+
+	memory := texts("bench-memory.svg")
+	require.Subset(t, memory, []string{"gnet", "asyncnet", "stdlib", "2068 B", "8448 B"}, "medians of 2 rounds")
+	require.Contains(t, memory, "Server memory per idle connection with 10000 connections (median of 2 rounds)")
+
+	http := texts("bench-http.svg")
+	require.Subset(t, http, []string{"gnet", "asyncnet", "stdlib", "wrk/", "plaintext", "redis-benchmark/", "ping_inline"})
+	require.Contains(t, http, "Request throughput with wrk and redis-benchmark (median of 2 rounds)")
+}
+
+func TestFitTurnsLabelsUprightWhenBarsAreNarrow(t *testing.T) {
+	canvas := draw.New(vgsvg.New(figWidth, figHeight))
+	for _, c := range []struct {
+		name    string
+		series  int
+		upright bool
+	}{
+		{name: "two series", series: 2, upright: false},
+		{name: "thirty series", series: 30, upright: true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := chartSpec{categories: []string{"a", "b"}, label: si(3)}
+			for i := range c.series {
+				s.series = append(s.series, string(rune('p'+i)))
+				s.values = append(s.values, []float64{123456, 654321})
+			}
+			f, err := testRenderer(io.Discard).newFigure(s)
+			require.NoError(t, err)
+			f.fit(canvas)
+			require.Len(t, f.bars, 2*c.series)
+			require.Greater(t, f.bars[0].Width, f.bars[0].LineStyle.Width)
+			require.Len(t, f.labels, c.series)
+			require.Equal(t, c.upright, f.labels[0].TextStyle[0].Rotation != 0)
+		})
 	}
-	rel := read("bench-throughput.svg")
-	require.Contains(t, rel, "Echo throughput relative to raw gnet (median of 2 rounds)")
-	require.Contains(t, rel, ">1.30<", "bars are labelled with their ratio")
-	require.Contains(t, rel, ">0.90<")
-	require.Contains(t, read("bench-memory.svg"), "Server memory per idle connection (10000 connections")
-	require.Contains(t, read("bench-latency.svg"), "p50 (bar) and p99 (whisker)")
-	http := read("bench-http.svg")
-	require.Contains(t, http, "wrk/plaintext")
-	require.Contains(t, http, "redis-benchmark/")
+}
+
+func TestNewFigureWithNothingToShow(t *testing.T) {
+	s := chartSpec{categories: []string{"a"}, series: []string{"gnet"}, values: [][]float64{{0}}, logY: true}
+	_, err := testRenderer(io.Discard).newFigure(s)
+	require.ErrorIs(t, err, errNoData, "a log scale cannot show zero")
 }
 
 func TestRunSkipsMissingFiles(t *testing.T) {
@@ -181,7 +232,7 @@ func TestRunSkipsMissingFiles(t *testing.T) {
 	require.NoError(t, err, "a missing input is not an error")
 
 	for _, name := range []string{"bench-throughput.svg", "bench-throughput-abs.svg", "bench-latency.svg"} {
-		requireSVG(t, filepath.Join(out, name))
+		svgTexts(t, filepath.Join(out, name))
 		require.Contains(t, stdout, name)
 	}
 	for _, name := range []string{"bench-memory.svg", "bench-http.svg"} {
@@ -196,7 +247,7 @@ func TestRunSkipsMissingFiles(t *testing.T) {
 func TestRunMalformedFileNamesFileAndLine(t *testing.T) {
 	_, _, err := runBenchplot(t, "-in", filepath.Join("testdata", "malformed"), "-out", t.TempDir())
 	require.Error(t, err)
-	require.Contains(t, err.Error(), filepath.Join("testdata", "malformed", "echo.csv")+":4")
+	require.Contains(t, err.Error(), filepath.Join("testdata", "malformed", "echo.csv")+":4:")
 	require.Contains(t, err.Error(), "msgs_per_s")
 	require.Contains(t, err.Error(), `"fast"`)
 }
@@ -208,18 +259,18 @@ func TestLoadErrors(t *testing.T) {
 		content string
 		want    []string // substrings of the error, besides the file name
 	}{
-		{"missing column", "round,scenario,impl,msgs_per_s,p50_us\n1,s,gnet,1,2\n", []string{`"p99_us"`}},
-		{"wrong field count", header + "1,s,gnet,1,2,3\n1,s,gnet,1,2\n", []string{"line 3"}},
-		{"bad round", header + "1,s,gnet,1,2,3\none,s,gnet,1,2,3\n", []string{":3:", `"round"`}},
-		{"empty impl", header + "1,s,,1,2,3\n", []string{":2:", `"impl"`}},
-		{"not finite", header + "1,s,gnet,NaN,2,3\n", []string{":2:", `"msgs_per_s"`}},
-		{"duplicate column", "round,round,scenario,impl,msgs_per_s,p50_us,p99_us\n", []string{`"round"`}},
-		{"empty file", "", []string{"header"}},
+		{name: "missing column", content: "round,scenario,impl,msgs_per_s,p50_us\n1,s,gnet,1,2\n", want: []string{":1:", `"p99_us"`}},
+		{name: "wrong field count", content: header + "1,s,gnet,1,2,3\n1,s,gnet,1,2\n", want: []string{"line 3"}},
+		{name: "bad round", content: header + "1,s,gnet,1,2,3\none,s,gnet,1,2,3\n", want: []string{":3:", `"round"`}},
+		{name: "empty impl", content: header + "1,s,,1,2,3\n", want: []string{":2:", `"impl"`}},
+		{name: "empty scenario", content: header + "1,,gnet,1,2,3\n", want: []string{":2:", `"scenario"`}},
+		{name: "not finite", content: header + "1,s,gnet,NaN,2,3\n", want: []string{":2:", `"msgs_per_s"`}},
+		{name: "empty file", content: "", want: []string{"header"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			path := writeFile(t, t.TempDir(), "echo.csv", c.content)
-			_, err := loadDataset(path, echoSchema)
+			_, err := loadDataset(path, schemas["echo.csv"])
 			require.Error(t, err)
 			require.Contains(t, err.Error(), path)
 			for _, w := range c.want {
@@ -234,11 +285,11 @@ func TestLoadToleratesExtraAndReorderedColumns(t *testing.T) {
 		"note,p99_us,impl,msgs_per_s,scenario,p50_us,round\n"+
 			"x,90,gnet,100,s1,40,1\n"+
 			"y,80,gnet,300,s1,20,2\n")
-	d, err := loadDataset(path, echoSchema)
+	d, err := loadDataset(path, schemas["echo.csv"])
 	require.NoError(t, err)
-	require.InDelta(t, 200, d.median("msgs_per_s", "gnet", "s1"), 1e-12)
-	require.InDelta(t, 30, d.median("p50_us", "gnet", "s1"), 1e-12)
-	require.InDelta(t, 85, d.median("p99_us", "gnet", "s1"), 1e-12)
+	require.Equal(t, [][]float64{{200}}, d.matrix("msgs_per_s"))
+	require.Equal(t, [][]float64{{30}}, d.matrix("p50_us"))
+	require.Equal(t, [][]float64{{85}}, d.matrix("p99_us"))
 }
 
 func TestRunSkipsHeaderOnlyFile(t *testing.T) {
@@ -261,11 +312,12 @@ func TestRunSkipsChartsWithNothingToShow(t *testing.T) {
 
 	stdout, stderr, err := runBenchplot(t, "-in", in, "-out", out)
 	require.NoError(t, err)
-	requireSVG(t, filepath.Join(out, "bench-throughput-abs.svg"))
+	svgTexts(t, filepath.Join(out, "bench-throughput-abs.svg"))
 	require.NotContains(t, stdout, "bench-throughput.svg")
 	require.NotContains(t, stdout, "bench-latency.svg")
-	require.Contains(t, stderr, "bench-throughput.svg")
-	require.Contains(t, stderr, "bench-latency.svg")
+	require.Contains(t, stderr, "no gnet rows")
+	require.Contains(t, stderr, "skipping bench-throughput.svg")
+	require.Contains(t, stderr, "skipping bench-latency.svg")
 }
 
 func TestRunArguments(t *testing.T) {
@@ -277,43 +329,37 @@ func TestRunArguments(t *testing.T) {
 
 	_, _, err = runBenchplot(t, "-bogus")
 	require.Error(t, err)
+
+	_, _, err = runBenchplot(t, "-h")
+	require.NoError(t, err)
 }
 
-func TestLinearTicksHaveCleanLabels(t *testing.T) {
-	ticks := linearTicks{format: plainFormat}.Ticks(0, 1.3)
-	var labels []string
-	for _, tk := range ticks {
-		if tk.Label != "" {
-			labels = append(labels, tk.Label)
-		}
+func TestFormats(t *testing.T) {
+	cases := []struct {
+		name   string
+		format func(float64) string
+		in     float64
+		want   string
+	}{
+		{name: "tick in thousands", format: si(6), in: 250000, want: "250k"},
+		{name: "tick in millions", format: si(6), in: 1.5e6, want: "1.5M"},
+		{name: "tick below a thousand", format: si(6), in: 100, want: "100"},
+		{name: "label, three digits", format: si(3), in: 987654, want: "988k"},
+		{name: "label in millions", format: si(3), in: 1234567, want: "1.23M"},
+		{name: "bytes", format: bytesLabel, in: 462, want: "462 B"},
+		{name: "kibibytes", format: bytesLabel, in: 11679, want: "11.4 KiB"},
 	}
-	require.Equal(t, []string{"0", "0.25", "0.5", "0.75", "1", "1.25"}, labels)
-}
-
-func TestLogTicksLabelPowersOfTen(t *testing.T) {
-	var labels []string
-	for _, tk := range (logTicks{format: siFormat}).Ticks(1e3, 2e6) {
-		if tk.Label != "" {
-			labels = append(labels, tk.Label)
-		}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			require.Equal(t, c.want, c.format(c.in))
+		})
 	}
-	require.Equal(t, []string{"1k", "10k", "100k", "1M", "10M"}, labels)
-	require.Nil(t, logTicks{format: siFormat}.Ticks(0, 10), "no ticks, rather than a panic, for a non-positive range")
 }
 
-func TestWrapLabel(t *testing.T) {
-	sty := textStyle(10)
-	require.Equal(t, "wrk/plaintext", wrapLabel("wrk/plaintext", sty, 1000))
-	require.Equal(t, "redis-benchmark/\nping_inline", wrapLabel("redis-benchmark/ping_inline", sty, 10))
-	require.Equal(t, "1000c-\n1KiB-d1", wrapLabel("1000c-1KiB-d1", sty, 10))
-	require.Equal(t, "plaintext", wrapLabel("plaintext", sty, 10))
-}
-
-func TestPaletteIsConsistent(t *testing.T) {
-	p := newPalette()
-	require.Equal(t, knownColors["asyncnet"], p.color("asyncnet"))
-	first := p.color("mystery")
-	require.NotEqual(t, first, p.color("other"))
-	require.Equal(t, first, p.color("mystery"))
-	require.NotEqual(t, p.color("gnet"), p.color("asyncnet"))
+func TestColorsAreConsistent(t *testing.T) {
+	r := testRenderer(io.Discard)
+	asyncnet, stdlib := r.color("asyncnet"), r.color("stdlib")
+	require.NotEqual(t, asyncnet, stdlib)
+	require.NotEqual(t, asyncnet, r.color(refImpl))
+	require.Equal(t, asyncnet, r.color("asyncnet"), "the same colour in every chart")
 }

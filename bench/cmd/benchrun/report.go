@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sort"
 	"time"
+
+	"gonum.org/v1/gonum/stat"
 )
 
 // key names one measured series: a scenario (or tool/scenario) and an
@@ -57,16 +59,16 @@ func (s *series) ratio(k, ref key) (float64, bool) {
 	return median(rs)
 }
 
+// median returns the middle value of vs, or the mean of the two middle
+// ones for an even count, and whether there are any. It sorts vs.
 func median(vs []float64) (float64, bool) {
 	if len(vs) == 0 {
 		return 0, false
 	}
 	sort.Float64s(vs)
-	n := len(vs)
-	if n%2 == 1 {
-		return vs[n/2], true
-	}
-	return (vs[n/2-1] + vs[n/2]) / 2, true
+	// Interpolating at (n+1)/2n lands on the middle value, or halfway
+	// between the two middle ones.
+	return stat.Quantile(0.5+0.5/float64(len(vs)), stat.LinInterp, vs, nil), true
 }
 
 // results are everything measured, for the summary.
