@@ -1,6 +1,7 @@
 package adapters
 
 import (
+	"slices"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -41,17 +42,14 @@ func (t *engine) Start(cfg core.TransportConfig, h core.Handler) ([]core.Reactor
 	if cfg.NumReactors <= 0 {
 		return nil, fmt.Errorf("asyncnet: %d reactors", cfg.NumReactors)
 	}
-	opts := append(append([]gnet.Option{}, t.extra...),
+	opts := append(slices.Clone(t.extra),
 		gnet.WithNumEventLoop(cfg.NumReactors),
 		gnet.WithTicker(true),
 		gnet.WithLogger(slogLogger{cfg.Logger}),
 	)
 	t.probe = make(chan gnet.EventLoop, cfg.NumReactors)
-	cli, err := gnet.NewClient(&engineHandler{t: t}, opts...)
+	cli, err := startClient(&engineHandler{t: t}, opts)
 	if err != nil {
-		return nil, err
-	}
-	if err := cli.Start(); err != nil {
 		return nil, err
 	}
 	t.cli = cli
