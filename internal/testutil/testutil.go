@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/asyncnet/asyncnet/core"
 )
@@ -88,56 +89,37 @@ func WaitForStacks(t testing.TB, n int, fns ...string) {
 }
 
 // Main runs the tests of a package, then fails the run if they left
-// goroutines behind. Call it from TestMain.
+// goroutines behind (go.uber.org/goleak finds them). Call it from TestMain.
 func Main(m *testing.M) {
 	code := m.Run()
 	if code == 0 {
-		if leaked := leakedGoroutines(); leaked != "" {
-			os.Stderr.WriteString("testutil: goroutines leaked by the tests:\n\n" + leaked)
+		if err := leaked(); err != nil {
+			os.Stderr.WriteString("testutil: goroutines leaked by the tests: " + err.Error() + "\n")
 			code = 1
 		}
 	}
 	os.Exit(code)
 }
 
-// background marks goroutines that outlive tests by design: the test
-// runner's, the runtime's, and gnet's process-wide worker pool (ants), whose
-// idle workers expire on their own.
-var background = []string{
-	"testing.(*M).", "testing.runTests", "testutil.leakedGoroutines", "testutil.Main",
-	"runtime.goexit0", "os/signal.signal_recv", "runtime.ensureSigM",
-	"panjf2000/ants/v2.",
+// background are goroutines that outlive the tests by design: gnet's
+// process-wide worker pool (ants), whose idle workers expire on their own.
+var background = []goleak.Option{
+	goleak.IgnoreAnyFunction("github.com/panjf2000/ants/v2.(*goWorker).run.func1"),
+	goleak.IgnoreAnyFunction("github.com/panjf2000/ants/v2.(*poolCommon).purgeStaleWorkers"),
+	goleak.IgnoreAnyFunction("github.com/panjf2000/ants/v2.(*poolCommon).ticktock"),
 }
 
-// leakedGoroutines waits up to Timeout for the goroutines of the tests to
-// end and returns the stacks of those still running.
-func leakedGoroutines() string {
+// leaked gives the goroutines of the tests up to Timeout to end (on a busy
+// machine a Loop's goroutines take a moment to wind down after Run
+// returns), then returns goleak's report of those still running, or nil.
+func leaked() error {
 	deadline := time.Now().Add(Timeout)
 	for {
-		var leaked []string
-		for _, g := range strings.Split(Stacks(), "\n\n") {
-			if g == "" || isBackground(g) {
-				continue
-			}
-			leaked = append(leaked, g)
-		}
-		if len(leaked) == 0 {
-			return ""
-		}
-		if time.Now().After(deadline) {
-			return strings.Join(leaked, "\n\n")
-		}
-		time.Sleep(50 * time.Millisecond) // polling for exits; nothing to wait on
-	}
-}
-
-func isBackground(stack string) bool {
-	for _, b := range background {
-		if strings.Contains(stack, b) {
-			return true
+		err := goleak.Find(background...) // retries for a second or two itself
+		if err == nil || time.Now().After(deadline) {
+			return err
 		}
 	}
-	return false
 }
 
 // RequireArgError fails t unless err is a *core.ArgError about arg (the
