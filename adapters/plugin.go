@@ -16,6 +16,7 @@ import (
 	gerrors "github.com/panjf2000/gnet/v2/pkg/errors"
 
 	"github.com/asyncnet/asyncnet/core"
+	"github.com/asyncnet/asyncnet/internal/netaddr"
 )
 
 // Plugin runs asyncnet on the event loops of an existing gnet application.
@@ -93,7 +94,7 @@ func Take(match func(c gnet.Conn) bool, onRead core.ReadFunc, opts ...core.Optio
 		if onRead == nil {
 			return fmt.Errorf("adapters.Take: nil read callback")
 		}
-		pc.rules = append(pc.rules, rule{match: match, onRead: onRead, opts: opts})
+		pc.rules = append(pc.rules, rule{match: match, onRead: onRead, opts: slices.Clone(opts)})
 		return nil
 	}
 }
@@ -113,20 +114,17 @@ func TakeAddr(addr string, onRead core.ReadFunc, opts ...core.Option) PluginOpti
 			}
 			hostPort = rest
 		}
-		host, portName, err := net.SplitHostPort(hostPort)
+		a, err := netaddr.Parse(hostPort, netaddr.Listen)
 		if err != nil {
-			return fmt.Errorf("adapters.TakeAddr: addr %q: %w", addr, err)
+			return fmt.Errorf("adapters.TakeAddr: addr %w", err)
 		}
-		port, err := net.LookupPort("tcp", portName)
-		if err != nil {
-			return fmt.Errorf("adapters.TakeAddr: addr %q: %w", addr, err)
-		}
+		port := int(a.Port)
 		if port == 0 {
 			return fmt.Errorf("adapters.TakeAddr: addr %q: port 0 is no listener's; give the port it listens on", addr)
 		}
-		ip := net.ParseIP(host)
-		if ip != nil && ip.IsUnspecified() {
-			ip = nil
+		var ip net.IP
+		if v, ok := a.IP(); ok && !v.IsUnspecified() {
+			ip = net.IP(v.AsSlice())
 		}
 		match := func(c gnet.Conn) bool {
 			la, ok := c.LocalAddr().(*net.TCPAddr)
@@ -181,7 +179,7 @@ func Wrap(app gnet.EventHandler, opts ...PluginOption) (*Plugin, error) {
 		owned:   make(map[gnet.Conn]struct{}),
 		pending: make(map[gnet.Conn]struct{}),
 	}
-	p.loop = core.NewLoop(append(pc.loopOpts, core.WithTransport(p))...)
+	p.loop = core.NewLoop(slices.Concat(pc.loopOpts, []core.LoopOption{core.WithTransport(p)})...)
 	if err := p.loop.Err(); err != nil {
 		return nil, err
 	}

@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"strconv"
 	"time"
 
 	_ "github.com/asyncnet/asyncnet/adapters" // registers the gnet transport
 	"github.com/asyncnet/asyncnet/conditions"
 	"github.com/asyncnet/asyncnet/core"
+	"github.com/asyncnet/asyncnet/internal/netaddr"
 )
 
 // Option configures an outgoing socket. Every core.Option that applies to
@@ -160,10 +160,11 @@ func ConnectTCPSocket(s *core.Socket, addr string, opts ...Option) (*core.Socket
 // newDialer checks addr and returns the DialFunc that resolves and connects
 // to it.
 func newDialer(call, addr string, opts []Option) (core.DialFunc, error) {
-	host, port, err := splitAddr(addr)
+	a, err := netaddr.Parse(addr, netaddr.Dial)
 	if err != nil {
 		return nil, &core.ArgError{Call: call, Arg: "addr", Reason: err.Error()}
 	}
+	host, port := a.Host, a.Port
 	st, err := core.Configure(call, core.ForConnect, opts...)
 	if err != nil {
 		return nil, err
@@ -199,30 +200,6 @@ func newDialer(call, addr string, opts []Option) (core.DialFunc, error) {
 		}
 		return nil, first
 	}, nil
-}
-
-// splitAddr checks addr and returns its host and port.
-func splitAddr(addr string) (string, uint16, error) {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		if ae, ok := err.(*net.AddrError); ok {
-			return "", 0, fmt.Errorf("%q: %s", addr, ae.Err)
-		}
-		return "", 0, fmt.Errorf("%q: %w", addr, err)
-	}
-	if host == "" {
-		return "", 0, fmt.Errorf("%q: missing host", addr)
-	}
-	n, err := strconv.Atoi(port)
-	if err != nil {
-		if n, err = net.LookupPort("tcp", port); err != nil {
-			return "", 0, fmt.Errorf("%q: unknown port %q", addr, port)
-		}
-	}
-	if n < 1 || n > 65535 {
-		return "", 0, fmt.Errorf("%q: port %d out of range 1-65535", addr, n)
-	}
-	return host, uint16(n), nil
 }
 
 // lookup returns the addresses of host: itself if it is an IP address.
