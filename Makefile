@@ -5,7 +5,7 @@ PKGS        := ./...
 
 BENCH       := cd bench &&
 
-.PHONY: deps test vet lint fmt fmt-check staticcheck layering crossvet bench bench-go bench-smoke ci
+.PHONY: deps test vet lint fmt fmt-check staticcheck layering crossvet bench bench-go bench-smoke fuzz-smoke ci
 
 ## deps: install what some tests use (openssl, for the TLS interop test),
 ## from Debian's packages, if missing. Tests skip, saying why, without them.
@@ -69,4 +69,12 @@ bench-smoke:
 	tmp=$$(mktemp -d) && $(BENCH) $(GO) run ./cmd/benchrun -smoke -out $$tmp && \
 		$(GO) run ./cmd/benchplot -in $$tmp -out $$tmp && rm -rf $$tmp
 
-ci: test lint bench-smoke
+## fuzz-smoke: every fuzz target for a few seconds beyond its checked-in
+## corpus (which `make test` already runs), so that none rots.
+FUZZTIME ?= 5s
+fuzz-smoke:
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/netaddr
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/proxyproto
+	$(GO) test -run '^$$' -fuzz '^FuzzOptions$$' -fuzztime $(FUZZTIME) ./core
+
+ci: test lint bench-smoke fuzz-smoke

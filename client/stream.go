@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/asyncnet/asyncnet/core"
 	"github.com/asyncnet/asyncnet/stream"
@@ -26,7 +27,7 @@ func TCPConnectStream(l *core.Loop, addr string, onRead stream.ReadFunc, opts ..
 	}
 	var st *stream.AsyncIOStream
 	s, err := initSocket(call, l, func(s *core.Socket, _ []byte) { onRead(s, st) },
-		append(opts, core.WithDontDrainReadBuffer()))
+		slices.Concat(opts, []Option{core.WithDontDrainReadBuffer()}))
 	if err != nil {
 		return nil, err
 	}
@@ -63,10 +64,10 @@ func DialContext(ctx context.Context, l *core.Loop, addr string, opts ...Option)
 		default:
 		}
 	}
-	s, err := TCPConnect(l, addr, func(*core.Socket, []byte) {}, append(opts,
+	s, err := TCPConnect(l, addr, func(*core.Socket, []byte) {}, slices.Concat(opts, []Option{
 		core.WithDontDrainReadBuffer(),
 		core.OnConnect(func(*core.Socket) { report(nil) }),
-		core.OnEvent(func(_ *core.Socket, ev error) { report(ev) }))...)
+		core.OnEvent(func(_ *core.Socket, ev error) { report(ev) })})...)
 	if err != nil {
 		return nil, err
 	}

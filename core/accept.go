@@ -14,6 +14,9 @@ type Acceptor struct {
 // may be made before the Loop runs. Safe to call from any goroutine.
 func (l *Loop) NewAcceptor(onRead ReadFunc, opts ...Option) (*Acceptor, error) {
 	const call = "Loop.NewAcceptor"
+	if !l.valid() {
+		return nil, zeroLoop(call)
+	}
 	if onRead == nil {
 		return nil, &ArgError{Call: call, Arg: "onRead", Reason: "nil read callback"}
 	}

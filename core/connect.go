@@ -26,11 +26,14 @@ func NewSocket(l *Loop, onRead ReadFunc, opts ...Option) (*Socket, error) {
 	if onRead == nil {
 		return nil, &ArgError{Call: call, Arg: "onRead", Reason: "nil read callback"}
 	}
+	if !l.valid() {
+		return nil, &ArgError{Call: call, Arg: "l", Reason: "nil or zero Loop"}
+	}
 	st, err := Configure(call, ForConnect, opts...)
 	if err != nil {
 		return nil, err
 	}
-	if l == nil || !l.running() {
+	if !l.running() {
 		return nil, ErrLoopNotRunning
 	}
 	return newSocket(l, newSockConfig(onRead, st), false), nil
@@ -42,6 +45,9 @@ func NewSocket(l *Loop, onRead ReadFunc, opts ...Option) (*Socket, error) {
 // the Loop's reactors; if dial fails, the event callback gets the condition,
 // once, with the socket already closed. Safe to call from any goroutine.
 func (s *Socket) Connect(addr string, dial DialFunc) error {
+	if s == nil || s.loop == nil {
+		return zeroSocket("Socket.Connect")
+	}
 	if dial == nil {
 		return &ArgError{Call: "Socket.Connect", Arg: "dial", Reason: "nil DialFunc"}
 	}
@@ -83,6 +89,9 @@ func (s *Socket) dial(ctx context.Context, cancel context.CancelFunc, dial DialF
 			_ = nc.Close()
 		}
 		l.stats.pending(-1)
+		if ev := s.failure(); ev != nil && l.post(func() { s.connectFailed(ev) }) {
+			return // closed by asyncnet (a refused write): its event is due
+		}
 		s.dialCut()
 		return
 	}
@@ -133,6 +142,14 @@ func (s *Socket) connectFailed(ev error) {
 		s.callEvent(ev)
 	}
 	s.finish()
+}
+
+// failure returns the condition of a close asyncnet decided (see
+// Socket.failed), or nil.
+func (s *Socket) failure() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.failed
 }
 
 func (s *Socket) isOpened() bool {

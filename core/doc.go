@@ -8,7 +8,9 @@
 //
 //	err := core.StartEventLoop(func(l *core.Loop) {
 //		srv, err := server.TCPServer(l, "127.0.0.1:7007", func(s *core.Socket, data []byte) {
-//			s.Write(data) // echo; data is only valid during the call, Write copies it
+//			if _, err := s.Write(data); err != nil { // echo; data is only valid during the call, Write copies it
+//				return // closed; the event callback says why
+//			}
 //		})
 //		if err != nil {
 //			log.Print(err)
@@ -54,6 +56,13 @@
 // was written is delivered, then FIN; ForceClose resets the connection.
 // When the peer ends its side, the bytes already written are still
 // delivered before the connection closes.
+//
+// A write is copied into the socket's queue; the bytes not yet taken by the
+// kernel are capped (WithMaxWriteBuffer), and a write past the cap is
+// refused and, unless WithWriteOverflow says otherwise, closes the socket
+// with a condition: a stream never has a hole in it. Congested and OnDrain
+// tell a producer when to pause. A condition with no event callback goes
+// to WithDefaultEventHandler, or is logged (WithLogger).
 //
 // With WithDontDrainReadBuffer the read callback is a notification and the
 // bytes stay in the socket for Socket.Read (package stream builds its streams

@@ -20,8 +20,15 @@ var ErrLoopNotRunning = errors.New("asyncnet: event loop not running")
 var ErrReadBufferFull = errors.New("asyncnet: read buffer full")
 
 // ErrWriteBufferFull is matched by the error of a Write that would take a
-// socket's unsent bytes past WithMaxWriteBuffer. The socket stays open.
+// socket's unsent bytes past WithMaxWriteBuffer, and by the condition of a
+// socket closed for it (see WithWriteOverflow).
 var ErrWriteBufferFull = errors.New("asyncnet: write buffer full")
+
+// ErrInReactor is returned by a call that waits (Loop.Run, Loop.Wait,
+// Loop.Shutdown, the blocking methods of stream.Conn, ...) when it is made
+// on one of the Loop's reactors, inside a callback: waiting there would
+// stall every socket of that reactor, or wait for itself.
+var ErrInReactor = errors.New("asyncnet: blocking call inside a callback")
 
 // ArgError reports a bad argument to a call: which call, which argument, and
 // what is wrong with it. It matches ErrInvalidArgument.
@@ -56,4 +63,14 @@ func (e *PanicError) Error() string {
 func (e *PanicError) Unwrap() error {
 	err, _ := e.Value.(error)
 	return err
+}
+
+// zeroSocket is the error of a method called on a zero or nil Socket.
+func zeroSocket(call string) error {
+	return &ArgError{Call: call, Arg: "s", Reason: "zero Socket (sockets come from the entry points of client and server)"}
+}
+
+// zeroLoop is the error of a method called on a zero or nil Loop.
+func zeroLoop(call string) error {
+	return &ArgError{Call: call, Arg: "l", Reason: "zero Loop (make it with core.NewLoop or run core.StartEventLoop)"}
 }

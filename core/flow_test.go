@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -267,18 +268,52 @@ func TestReadOverflowCloses(t *testing.T) {
 		}, nil, core.WithDontDrainReadBuffer(), core.WithMaxReadBuffer(64<<10))
 		requireOverflow(t, ev)
 	})
-	// A paused socket parks only once the transport holds none of its own
-	// bytes; a peer that sends but never reads keeps it from parking.
-	t.Run("paused behind a backlog", func(t *testing.T) {
-		_, ev := oneServerEvent(t, func(addr string) {
-			c := dial(t, addr)
-			_, _ = c.Write(make([]byte, 1<<20)) // and never read: dial's cleanup closes c
-		}, func(s *core.Socket) {
-			_, _ = s.Write(make([]byte, 32<<20))
+}
+
+// TestPauseBehindABacklog: a socket paused while the transport still holds
+// bytes it wrote (its peer reads nothing) pauses at the TCP level all the
+// same, where the kernel can count what the transport's last flush wrote
+// (Linux): the peer's bytes wait in the kernel, not in memory, and the
+// socket's own bytes still all arrive, in order.
+func TestPauseBehindABacklog(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("only Linux counts the bytes the kernel took; elsewhere such a pause keeps reading within WithMaxReadBuffer (TestReadOverflowCloses)")
+	}
+	const size = 32 << 20
+	paused := make(chan *core.Socket, 1)
+	addr := serve(t, echo, core.WithMaxReadBuffer(64<<10), core.OnConnect(func(s *core.Socket) {
+		payload := make([]byte, size)
+		for i := range payload {
+			payload[i] = byte(i * 7)
+		}
+		_, _ = s.Write(payload)
+		last := -1
+		var check *core.Timer
+		check = s.Loop().Interval(20*time.Millisecond, func() {
+			if u := s.Unsent(); u != last { // the kernel still takes bytes
+				last = u
+				return
+			}
+			check.Stop()
 			require.NoError(t, s.Disable(true, false))
-		}, core.WithMaxReadBuffer(64<<10))
-		requireOverflow(t, ev)
-	})
+			paused <- s
+		})
+	}))
+	c := dial(t, addr)
+	s := testutil.Recv(t, paused, "the pause")
+	_, err := c.Write(make([]byte, 1<<20)) // a megabyte the server does not read
+	require.NoError(t, err)
+	got := make([]byte, size)
+	_, err = io.ReadFull(c, got)
+	require.NoError(t, err)
+	for i := range got {
+		if got[i] != byte(i*7) {
+			t.Fatalf("byte %d differs: the stream has a hole or a repeat", i)
+		}
+	}
+	require.Less(t, s.Buffered(), 256<<10, "the peer's megabyte waits in the kernel")
+	require.False(t, s.Closed())
+	require.NoError(t, c.Close())
 }
 
 func requireOverflow(t *testing.T, ev error) {
@@ -319,7 +354,8 @@ func TestDisableWriteHoldsBytes(t *testing.T) {
 
 // TestBackpressure: past the high watermark the socket is congested; the
 // drain callback runs once the peer has read it down to the low one; past
-// the cap a Write fails and loses nothing written before.
+// the cap a Write fails (OverflowRefuse: the socket stays open) and loses
+// nothing written before.
 func TestBackpressure(t *testing.T) {
 	const low, high, limit = 64 << 10, 256 << 10, 1 << 20
 	var congestedAt, drains atomic.Int32
@@ -327,7 +363,7 @@ func TestBackpressure(t *testing.T) {
 	var total int
 	startReading := make(chan struct{})
 	addr := serve(t, echo,
-		core.WithWriteWatermarks(low, high), core.WithMaxWriteBuffer(limit),
+		core.WithWriteWatermarks(low, high), core.WithMaxWriteBuffer(limit), core.WithWriteOverflow(core.OverflowRefuse),
 		core.OnDrain(func(s *core.Socket) {
 			drains.Add(1)
 			require.False(t, s.Congested())

@@ -5,7 +5,7 @@ package core
 // run there. It costs a few nanoseconds (a microsecond on architectures
 // other than amd64 and arm64). Safe to call from any goroutine.
 func (l *Loop) InReactor() bool {
-	if !l.started.Load() || !l.running() {
+	if !l.valid() || !l.started.Load() || !l.running() {
 		return false
 	}
 	id := gid()

@@ -55,10 +55,11 @@ type Loop struct {
 	parked  map[*parking]struct{}  // parked descriptors, closed once the reactors have stopped
 
 	stats      counters
-	persistent atomic.Bool // the transport keeps the Loop alive (see Persistent)
-	trStopped  atomic.Bool // the transport stopped on its own (OnStop)
-	cutDials   []*Socket   // connects the transport's stop cut short; under mu
-	addMu      sync.Mutex  // serializes AddReactor
+	bytesOut   atomic.Int64 // the unsent bytes of sockets not connected yet (see Socket.addUnsentLocked)
+	persistent atomic.Bool  // the transport keeps the Loop alive (see Persistent)
+	trStopped  atomic.Bool  // the transport stopped on its own (OnStop)
+	cutDials   []*Socket    // connects the transport's stop cut short; under mu
+	addMu      sync.Mutex   // serializes AddReactor
 }
 
 const (
@@ -91,7 +92,7 @@ func NewLoop(opts ...LoopOption) *Loop {
 		}
 	}
 	if l.set.logger == nil {
-		l.set.logger = slog.New(slog.DiscardHandler)
+		l.set.logger = slog.Default()
 	}
 	l.log = l.set.logger
 	l.ctx, l.cancel = context.WithCancel(context.Background())
@@ -100,11 +101,24 @@ func NewLoop(opts ...LoopOption) *Loop {
 
 // Err returns the error of an invalid LoopOption given to NewLoop (an
 // *ArgError naming it), which Run and Start would return, or nil.
-func (l *Loop) Err() error { return l.setErr }
+func (l *Loop) Err() error {
+	if !l.valid() {
+		return zeroLoop("Loop.Err")
+	}
+	return l.setErr
+}
 
-// Logger returns the Loop's logger (WithLogger; one that discards
-// everything if none was given).
-func (l *Loop) Logger() *slog.Logger { return l.log }
+// valid reports whether l was made by NewLoop (a zero or nil Loop is not).
+func (l *Loop) valid() bool { return l != nil && l.done != nil }
+
+// Logger returns the Loop's logger (WithLogger; slog.Default() if none was
+// given).
+func (l *Loop) Logger() *slog.Logger {
+	if !l.valid() {
+		return slog.Default()
+	}
+	return l.log
+}
 
 // StartEventLoop runs a new Loop configured by opts, calling start on one
 // of its reactors, and returns when the Loop has nothing left to do or has
@@ -119,7 +133,17 @@ func StartEventLoop(start func(l *Loop), opts ...LoopOption) error {
 // *PanicError of a callback that panicked without WithCatchAppErrors. A
 // Loop runs only once; on a Loop already started by its transport (see
 // adapters.Wrap), Run calls start and waits.
+//
+// Run waits, so it must not be called on one of the Loop's reactors (inside
+// a callback): there it returns an error matching ErrInReactor and does
+// nothing.
 func (l *Loop) Run(start func(l *Loop)) error {
+	if !l.valid() {
+		return zeroLoop("Loop.Run")
+	}
+	if l.InReactor() {
+		return fmt.Errorf("asyncnet: Loop.Run: %w (it would wait for itself)", ErrInReactor)
+	}
 	if err := l.Start(start); err != nil {
 		return err
 	}
@@ -132,6 +156,9 @@ func (l *Loop) Run(start func(l *Loop)) error {
 // Calling Start on a running Loop just calls start there. Safe to call from
 // any goroutine.
 func (l *Loop) Start(start func(l *Loop)) error {
+	if !l.valid() {
+		return zeroLoop("Loop.Start")
+	}
 	if l.setErr != nil {
 		return l.setErr
 	}
@@ -169,9 +196,15 @@ func (l *Loop) Start(start func(l *Loop)) error {
 }
 
 // Wait blocks until the started Loop has ended and returns as Run does.
-// Safe to call from any goroutine (but not a reactor: it would wait for
-// itself).
+// Safe to call from any goroutine except the Loop's reactors, where it
+// returns an error matching ErrInReactor (it would wait for itself).
 func (l *Loop) Wait() error {
+	if !l.valid() {
+		return zeroLoop("Loop.Wait")
+	}
+	if l.InReactor() {
+		return fmt.Errorf("asyncnet: Loop.Wait: %w (it would wait for itself)", ErrInReactor)
+	}
 	<-l.ended
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -258,7 +291,7 @@ func (l *Loop) rs() []*reactor { return *l.rset.Load() }
 // to call from any goroutine, also inside a callback; calling it again, or
 // on a Loop that is not running, does nothing.
 func (l *Loop) Exit() {
-	if l.state.CompareAndSwap(loopRunning, loopExiting) {
+	if l.valid() && l.state.CompareAndSwap(loopRunning, loopExiting) {
 		l.signalDone()
 	}
 }
@@ -450,16 +483,29 @@ func (l *Loop) panicked(s *Socket, perr *PanicError) {
 type loopEvents Loop
 
 // OnTick queues a tick on every reactor that has something to check.
+//
+// While the ticks keep moving a socket's backlog into the kernel (a fast
+// peer, with more queued than the transport may hold), the next tick comes
+// after fastTick rather than a whole interval: the backlog flows at the
+// peer's pace. A backlog that does not move (a slow peer) is looked at
+// once per interval.
 func (e *loopEvents) OnTick() (next time.Duration) {
 	l := (*Loop)(e)
+	next = l.set.tickInterval
 	if l.started.Load() && l.running() {
 		now := l.tickNow()
 		for _, r := range l.rs() {
 			r.queueTick(now)
+			if r.flowing.Load() {
+				next = min(next, fastTick)
+			}
 		}
 	}
-	return l.set.tickInterval
+	return next
 }
+
+// fastTick is the interval of the ticks while a backlog flows (see OnTick).
+const fastTick = time.Millisecond
 
 // AddReactor adds a reactor the transport found after Start, and returns
 // its index.

@@ -24,6 +24,7 @@ type loopSettings struct {
 	logger       *slog.Logger  // never nil after NewLoop
 	tickInterval time.Duration // > 0
 	transport    Transport     // nil: the default transport
+	defaultEvent EventFunc     // events of sockets without an OnEvent
 }
 
 // WithNumLoops sets how many reactors (gnet event loops) the Loop runs.
@@ -54,7 +55,11 @@ func WithCatchAppErrors(catch bool) LoopOption {
 }
 
 // WithLogger sets where the Loop (and its transport) log. The default is
-// silent.
+// slog.Default(). The Loop logs what would otherwise be lost: the error
+// conditions of sockets that have no event callback (see
+// WithDefaultEventHandler), accept errors of servers without one, panics
+// caught by WithCatchAppErrors that have nowhere to go, at Warn or Error;
+// gnet's own messages at Debug (its errors at Error).
 func WithLogger(l *slog.Logger) LoopOption {
 	return LoopOption{name: "core.WithLogger", apply: func(ls *loopSettings) error {
 		if l == nil {
@@ -88,6 +93,23 @@ func WithTransport(t Transport) LoopOption {
 			return fmt.Errorf("nil transport")
 		}
 		ls.transport = t
+		return nil
+	}}
+}
+
+// WithDefaultEventHandler sets the event callback of every socket and
+// server of the Loop that has none of its own (no OnEvent): it receives
+// their conditions, end of file included, and the accept errors of such
+// servers (with a nil socket). It is the equivalent of cl-async's
+// *default-event-handler*. Without it, those conditions are logged at Warn
+// through the Loop's logger (see WithLogger), except end of file, which is
+// not an error: nothing is dropped without a trace.
+func WithDefaultEventHandler(fn EventFunc) LoopOption {
+	return LoopOption{name: "core.WithDefaultEventHandler", apply: func(ls *loopSettings) error {
+		if fn == nil {
+			return fmt.Errorf("nil callback")
+		}
+		ls.defaultEvent = fn
 		return nil
 	}}
 }

@@ -44,18 +44,19 @@ func (o Option) Name() string { return o.name }
 // Settings is what a list of Options chose. Entry points read it; set it
 // only through Options.
 type Settings struct {
-	OnRead              ReadFunc      // core.OnRead (WriteSocketData only)
-	OnEvent             EventFunc     // core.OnEvent
-	OnConnect           ConnectFunc   // core.OnConnect
-	OnWrite             WriteFunc     // core.OnWrite
-	OnDrain             DrainFunc     // core.OnDrain
-	ReadTimeout         time.Duration // core.WithReadTimeout; 0 means none
-	WriteTimeout        time.Duration // core.WithWriteTimeout; 0 means none
-	DontDrainReadBuffer bool          // core.WithDontDrainReadBuffer
-	MaxReadBuffer       int           // core.WithMaxReadBuffer; 0 means the default
-	WriteLowWatermark   int           // core.WithWriteWatermarks; both 0 mean the defaults
-	WriteHighWatermark  int           // core.WithWriteWatermarks
-	MaxWriteBuffer      int           // core.WithMaxWriteBuffer; 0 means the default
+	OnRead              ReadFunc       // core.OnRead (WriteSocketData only)
+	OnEvent             EventFunc      // core.OnEvent
+	OnConnect           ConnectFunc    // core.OnConnect
+	OnWrite             WriteFunc      // core.OnWrite
+	OnDrain             DrainFunc      // core.OnDrain
+	ReadTimeout         time.Duration  // core.WithReadTimeout; 0 means none
+	WriteTimeout        time.Duration  // core.WithWriteTimeout; 0 means none
+	DontDrainReadBuffer bool           // core.WithDontDrainReadBuffer
+	MaxReadBuffer       int            // core.WithMaxReadBuffer; 0 means the default
+	WriteLowWatermark   int            // core.WithWriteWatermarks; both 0 mean the defaults
+	WriteHighWatermark  int            // core.WithWriteWatermarks
+	MaxWriteBuffer      int            // core.WithMaxWriteBuffer; 0 means the default
+	Overflow            OverflowPolicy // core.WithWriteOverflow
 
 	values map[any]any // values of options from other packages, by key
 }
@@ -126,8 +127,9 @@ func OnRead(fn ReadFunc) Option {
 
 // OnEvent sets the event callback (cl-async's :event-cb). On a server it is
 // the event callback of every accepted socket and also receives the
-// server's accept errors (with a nil socket). Without one, conditions are
-// dropped; the socket is closed all the same.
+// server's accept errors (with a nil socket). Without one, the Loop's
+// default event handler gets them (WithDefaultEventHandler), or else its
+// logger; the socket is closed all the same.
 func OnEvent(fn EventFunc) Option {
 	return NewOption("core.OnEvent", ForConnect|ForServer|ForWrite, func(st *Settings) error {
 		st.OnEvent = fn
@@ -192,12 +194,14 @@ const (
 	DefaultMaxWriteBuffer     = 64 << 20  // WithMaxWriteBuffer
 )
 
-// WithMaxReadBuffer bounds the bytes a socket keeps unread: while reading
-// is disabled (Socket.Disable) and, with WithDontDrainReadBuffer, until a
-// stream reads them. Past n the socket is closed and its event callback
-// gets a conditions.TCPError matching ErrReadBufferFull: gnet keeps reading
-// a connection whatever its reader does, so the bound is what protects
-// memory. The default is DefaultMaxReadBuffer (4 MiB).
+// WithMaxReadBuffer bounds the bytes a socket keeps unread in memory: with
+// WithDontDrainReadBuffer, until a stream reads them, and while reading is
+// disabled where the pause cannot hold the peer back at the TCP level (see
+// Socket.Disable). Past n the socket is closed and its event callback gets
+// a conditions.TCPError matching ErrReadBufferFull: gnet reads a
+// connection whatever its reader does, so the bound is what protects
+// memory (a socket holds at most n plus one read of 64 KiB). The default
+// is DefaultMaxReadBuffer (4 MiB).
 func WithMaxReadBuffer(n int) Option {
 	return sizeOption("core.WithMaxReadBuffer", n, func(st *Settings) { st.MaxReadBuffer = n })
 }
@@ -217,11 +221,13 @@ func WithWriteWatermarks(low, high int) Option {
 	})
 }
 
-// WithMaxWriteBuffer caps a socket's unsent bytes: a Write that would go
-// past n writes nothing and returns an error matching ErrWriteBufferFull
-// (the socket stays open, and nothing written before is lost). It must be
-// at least the high watermark. The default is DefaultMaxWriteBuffer
-// (64 MiB).
+// WithMaxWriteBuffer caps a socket's unsent bytes (written, not yet taken
+// by the kernel, wherever they wait): a Write that would go past n writes
+// nothing and returns an error matching ErrWriteBufferFull, and what
+// happens to the socket then is WithWriteOverflow's choice (by default it
+// is force-closed). It must be at least the high watermark. The default is
+// DefaultMaxWriteBuffer (64 MiB). Memory follows the unsent bytes, not the
+// cap: an idle socket holds no buffer.
 func WithMaxWriteBuffer(n int) Option {
 	return sizeOption("core.WithMaxWriteBuffer", n, func(st *Settings) { st.MaxWriteBuffer = n })
 }
@@ -256,6 +262,48 @@ func OnDrain(fn DrainFunc) Option {
 func WithDontDrainReadBuffer() Option {
 	return NewOption("core.WithDontDrainReadBuffer", ForConnect|ForServer, func(st *Settings) error {
 		st.DontDrainReadBuffer = true
+		return nil
+	})
+}
+
+// OverflowPolicy says what happens to a socket when a Write is refused
+// because it would take the unsent bytes past WithMaxWriteBuffer.
+type OverflowPolicy int
+
+const (
+	// OverflowClose refuses the write and force-closes the socket: the
+	// event callback gets a conditions.TCPError matching ErrWriteBufferFull.
+	// The peer then sees the connection end, never a stream with a hole
+	// in it. It is the default.
+	OverflowClose OverflowPolicy = iota
+	// OverflowRefuse refuses the write and leaves the socket open: the
+	// caller must check Write's error and write the bytes again later
+	// (after OnDrain, say), or the stream it sends has a hole.
+	OverflowRefuse
+)
+
+// String returns the policy's name.
+func (p OverflowPolicy) String() string {
+	switch p {
+	case OverflowClose:
+		return "OverflowClose"
+	case OverflowRefuse:
+		return "OverflowRefuse"
+	}
+	return fmt.Sprintf("OverflowPolicy(%d)", int(p))
+}
+
+// WithWriteOverflow sets what a refused write does to the socket (see
+// WithMaxWriteBuffer): OverflowClose (the default) force-closes it,
+// OverflowRefuse leaves it open for a caller that checks Write's error.
+// Applying backpressure (stop producing while Congested, resume in OnDrain)
+// keeps writes from being refused at all.
+func WithWriteOverflow(p OverflowPolicy) Option {
+	return NewOption("core.WithWriteOverflow", ForConnect|ForServer, func(st *Settings) error {
+		if p != OverflowClose && p != OverflowRefuse {
+			return fmt.Errorf("unknown policy %v", p)
+		}
+		st.Overflow = p
 		return nil
 	})
 }

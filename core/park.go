@@ -2,10 +2,12 @@ package core
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/asyncnet/asyncnet/conditions"
 )
@@ -16,19 +18,25 @@ import (
 // socket takes its descriptor out of the transport: nobody reads it, the
 // kernel's receive buffer fills, and TCP flow control stops the sender.
 // Enable hands the descriptor back to the same reactor. While parked,
-// writes go to the descriptor directly, without blocking.
+// writes go to the descriptor directly, without blocking, and the reactor
+// checks the descriptor every parkCheckEvery for a reset (or another error)
+// from the peer, which closes the socket with its condition.
 //
 // A socket parks once the transport holds none of its written bytes (they
 // would be dropped with the transport's connection); until then the bytes
 // that arrive are kept within WithMaxReadBuffer. Where parking is not
 // available (Windows), that bound is all there is.
 
+// parkCheckEvery is how often a reactor looks for errors on the
+// descriptors of its parked sockets.
+const parkCheckEvery = 250 * time.Millisecond
+
 // parking is a socket taken out of its transport.
 type parking struct {
 	s        *Socket
-	fd       int    // the socket's descriptor, owned by the socket
-	out      []byte // bytes written while parked that the kernel has not taken
-	resuming bool   // handed back to the transport (fd is no longer ours)
+	fd       int  // the socket's descriptor, owned by the socket
+	idx      int  // in its reactor's parked list
+	resuming bool // handed back to the transport (fd is no longer ours)
 
 	mu     sync.Mutex // protects closed: Close runs on the Loop's goroutine after the reactors stop
 	closed bool
@@ -45,16 +53,29 @@ func (p *parking) Close() error {
 	return closeFD(p.fd)
 }
 
-// tryPark parks s if it is to be parked and the transport holds none of
-// its bytes; otherwise it watches s until it does. Reactor only.
+// tryPark parks s if it is to be parked. If the transport still holds
+// written bytes of s, they are carried over: the transport's close makes
+// one last attempt to write them, the kernel's count of bytes taken (Linux)
+// says how many it wrote, and the socket writes the rest itself. Where the
+// kernel cannot count them, s waits until the transport holds none.
+// Reactor only.
 func (s *Socket) tryPark(c Conn) {
 	if !s.wantPark || !s.rdPaused || s.closing || s.conn == nil {
 		s.wantPark = false
 		return
 	}
-	if c.OutboundBuffered() > 0 {
-		s.r.addWatch(s) // poll parks it once the backlog is gone
+	backlog := s.settle(c)
+	if s.conn == nil {
 		return
+	}
+	var before uint64
+	if backlog > 0 {
+		n, err := kernelAccepted(c.Fd())
+		if err != nil {
+			s.r.addWatch(s) // poll parks it once the backlog is gone
+			return
+		}
+		before = n
 	}
 	s.wantPark = false
 	fd, err := c.Dup()
@@ -62,26 +83,40 @@ func (s *Socket) tryPark(c Conn) {
 		s.loop.log.Warn("asyncnet: cannot pause reading at the TCP level; buffering instead", "err", err)
 		return
 	}
-	if c.InboundBuffered() > 0 { // read before the pause: delivered first on resume
-		s.keep(c)
-		s.keptIn = true
-	}
+	s.reportIn(s.keep(c)) // read before the pause: delivered first on resume
 	s.park = &parking{s: s, fd: fd}
 	s.loop.trackParked(s.park)
+	s.r.addParked(s)
 	s.parkingNow = true
-	_ = s.r.tr.Close(c) // closedBy only forgets c
+	_ = s.r.tr.Close(c) // closedBy only forgets c; the transport writes what it can of its backlog
 	s.parkingNow = false
-	s.handed, s.lastOut = 0, 0
+	s.handed = 0
 	if s.tmo != nil {
 		s.tmo.lastAcked = 0
+	}
+	if backlog > 0 {
+		after, err := kernelAccepted(fd)
+		if err != nil {
+			s.closeParked(s.conditionFor("write", fmt.Errorf("asyncnet: pausing: cannot count the bytes the kernel took: %w", err)), true)
+			return
+		}
+		if wrote := int(min(after-before, uint64(backlog))); wrote > 0 {
+			s.sentMore(wrote) // the rest of the backlog is s.inflight's to write
+		}
+		s.writeParked()
 	}
 }
 
 // processParked is process for a parked socket. Reactor only.
-func (s *Socket) processParked(buf []byte, state sockState, forced bool, fl flow) {
+func (s *Socket) processParked(state sockState, forced bool, fl flow) {
 	p := s.park
-	if p.resuming { // the descriptor is on its way back: keep everything for reopen
-		p.out = append(p.out, buf...)
+	if forced {
+		if !p.resuming {
+			s.closeParked(nil, true)
+		}
+		return
+	}
+	if p.resuming { // the descriptor is on its way back: reopen hands the queue over
 		if fl.set {
 			s.mu.Lock()
 			s.ctl = true // apply again once reopened
@@ -89,11 +124,6 @@ func (s *Socket) processParked(buf []byte, state sockState, forced bool, fl flow
 		}
 		return
 	}
-	if forced {
-		s.closeParked(nil, true)
-		return
-	}
-	p.out = append(p.out, buf...)
 	if fl.set {
 		s.rdPaused, s.wrPaused = fl.readOff, fl.writeOff
 		if t := s.timeoutsFor(fl.read, fl.write); t != nil {
@@ -120,13 +150,25 @@ func (s *Socket) processParked(buf []byte, state sockState, forced bool, fl flow
 	s.writeParked()
 }
 
-// writeParked writes what it can of p.out to the descriptor. Reactor only.
+// writeParked writes what it can of the bytes in flight, then of the
+// queue, to the descriptor. Reactor only.
 func (s *Socket) writeParked() {
 	p := s.park
-	for len(p.out) > 0 {
-		n, err := writeFD(p.fd, p.out)
+	for {
+		if s.inflight.Len() == 0 {
+			take := s.takeOut()
+			if len(take) == 0 {
+				break
+			}
+			s.inflight.push(take)
+			clear(take)
+		}
+		n, err := writeFD(p.fd, s.inflight.blocks[0].bytes())
 		if n > 0 {
-			p.out = p.out[:copy(p.out, p.out[n:])]
+			s.sentMore(n)
+			if s.park != p {
+				return
+			}
 		}
 		if errors.Is(err, syscall.EAGAIN) {
 			break
@@ -136,17 +178,10 @@ func (s *Socket) writeParked() {
 			return
 		}
 	}
-	out := len(p.out)
-	if s.writeTicks() > 0 && out < s.lastOut {
-		s.tmo.progress = s.loop.tickNow()
-	}
-	s.lastOut = out
-	s.backlog.Store(int64(out))
-	s.reportOut(out + s.heldOut)
 	if s.congestedA.Load() {
-		s.checkDrain(out)
+		s.checkDrain()
 	}
-	if out > 0 {
+	if s.unsent.Load() > 0 && s.park == p {
 		s.r.addWatch(s)
 	}
 }
@@ -154,11 +189,11 @@ func (s *Socket) writeParked() {
 // pollParked is poll for a parked socket. Reactor only.
 func (s *Socket) pollParked() bool {
 	p := s.park
-	if p.resuming || len(p.out) == 0 {
+	if p.resuming {
 		return false
 	}
 	s.writeParked()
-	if s.park == nil || len(p.out) == 0 {
+	if s.park != p || s.unsent.Load() == 0 {
 		return false
 	}
 	if s.writeTicks() > 0 && !s.wrPaused && s.stalled(p.fd) {
@@ -179,6 +214,7 @@ func (s *Socket) unpark() {
 	p.resuming = true
 	p.mu.Unlock()
 	s.loop.untrackParked(p)
+	s.r.removeParked(p)
 	r, fd, l := s.r, p.fd, s.loop
 	l.bg.Add(1)
 	go func() {
@@ -200,22 +236,22 @@ func (s *Socket) unpark() {
 // reopen adopts c, the parked descriptor back from the transport. Reactor
 // only.
 func (s *Socket) reopen(c Conn) bool {
-	p := s.park
 	s.park = nil
 	s.conn = c
 	s.mu.Lock()
 	s.ctl = true // timeouts and pauses as they are now
 	s.scheduled = true
 	s.mu.Unlock()
-	if len(p.out) > 0 {
-		b := bufPool.Get()
-		b.B = append(b.B, p.out...)
-		s.flush(c, b)
+	if n := s.inflight.Len(); n > 0 { // taken while parked, not written yet: first in line
+		s.iov = views(s.iov[:0], s.inflight.blocks)
+		_, _ = c.Writev(s.iov)
+		clear(s.iov)
 		if s.conn == nil {
 			return true
 		}
+		s.handed += uint64(n)
 	}
-	s.process()
+	s.process() // and the queue after them
 	if s.conn != nil && !s.rdPaused {
 		s.readable(c) // what arrived before and during the pause
 	}
@@ -238,11 +274,63 @@ func (s *Socket) closeParked(ev error, force bool) {
 	p := s.park
 	s.park = nil
 	s.loop.untrackParked(p)
+	s.r.removeParked(p)
 	if force {
 		_ = setLingerZero(p.fd)
 	}
 	_ = p.Close()
 	s.finishClose(ev)
+}
+
+// addParked makes r check s's descriptor for errors while s is parked.
+// Reactor only.
+func (r *reactor) addParked(s *Socket) {
+	s.park.idx = len(r.parked)
+	r.parked = append(r.parked, s)
+	if len(r.parked) == 1 {
+		r.refresh()
+		r.addTimer(&r.parkCheck, r.now+r.loop.ticks(parkCheckEvery))
+	}
+}
+
+// removeParked stops checking the descriptor of p. Reactor only.
+func (r *reactor) removeParked(p *parking) {
+	i := p.idx
+	last := len(r.parked) - 1
+	if i != last {
+		r.parked[i] = r.parked[last]
+		r.parked[i].park.idx = i
+	}
+	r.parked[last] = nil
+	r.parked = r.parked[:last]
+	if last == 0 {
+		r.wheel.remove(&r.parkCheck)
+	}
+}
+
+// parkChecker is a reactor as the owner of its parked-descriptor check.
+type parkChecker reactor
+
+// expire closes the parked sockets whose descriptor reports an error (the
+// peer reset the connection, say), then checks again later. Reactor only.
+func (pc *parkChecker) expire(*timerNode) {
+	r := (*reactor)(pc)
+	fds := r.parkFDs[:0]
+	for _, s := range r.parked {
+		fds = append(fds, s.park.fd)
+	}
+	r.parkFDs = fds
+	failed := failedFDs(fds)
+	gone := make([]*Socket, len(failed)) // closing one reorders r.parked
+	for i, f := range failed {
+		gone[i] = r.parked[f.idx]
+	}
+	for i, s := range gone {
+		s.closeParked(s.conditionFor("read", os.NewSyscallError("read", failed[i].err)), false)
+	}
+	if len(r.parked) > 0 {
+		r.addTimer(&r.parkCheck, r.now+r.loop.ticks(parkCheckEvery))
+	}
 }
 
 // trackParked registers a parked descriptor to close when the Loop stops

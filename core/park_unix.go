@@ -1,8 +1,12 @@
-//go:build !windows
+//go:build unix
 
 package core
 
-import "syscall"
+import (
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
 
 // canPark: Disable(read) takes the descriptor out of the transport.
 const canPark = true
@@ -11,4 +15,41 @@ func writeFD(fd int, p []byte) (int, error) { return syscall.Write(fd, p) }
 
 func setLingerZero(fd int) error {
 	return syscall.SetsockoptLinger(fd, syscall.SOL_SOCKET, syscall.SO_LINGER, &syscall.Linger{Onoff: 1, Linger: 0})
+}
+
+// failedFD is a descriptor with a pending error.
+type failedFD struct {
+	idx int   // its index in the list given to failedFDs
+	err error // the error, such as ECONNRESET
+}
+
+// failedFDs returns the descriptors of fds that have an error pending, in
+// the order of fds, with one poll(2) for all of them. It does not wait.
+func failedFDs(fds []int) []failedFD {
+	if len(fds) == 0 {
+		return nil
+	}
+	pfds := make([]unix.PollFd, len(fds))
+	for i, fd := range fds {
+		pfds[i] = unix.PollFd{Fd: int32(fd)} // no events asked: only errors and hang-ups are reported
+	}
+	if n, err := unix.Poll(pfds, 0); err != nil || n == 0 {
+		return nil
+	}
+	var failed []failedFD
+	for i, p := range pfds {
+		if p.Revents&(unix.POLLERR|unix.POLLNVAL) == 0 {
+			continue
+		}
+		errno, err := unix.GetsockoptInt(fds[i], unix.SOL_SOCKET, unix.SO_ERROR)
+		switch {
+		case err != nil:
+			failed = append(failed, failedFD{idx: i, err: err})
+		case errno != 0:
+			failed = append(failed, failedFD{idx: i, err: syscall.Errno(errno)})
+		case p.Revents&unix.POLLNVAL != 0:
+			failed = append(failed, failedFD{idx: i, err: syscall.EBADF})
+		}
+	}
+	return failed
 }

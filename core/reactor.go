@@ -34,11 +34,18 @@ type reactor struct {
 	wheel  wheel // timers and timeouts
 	now    int64 // the Loop's tick, as of the last tick (or arm)
 
+	progressed bool // the kernel took bytes of a socket since the tick began
+
+	parked    []*Socket // sockets whose descriptor is parked (park.go)
+	parkFDs   []int     // scratch for the check of their descriptors
+	parkCheck timerNode // that check, every parkCheckEvery while parked is not empty
+
 	gid        atomic.Uint64 // the reactor goroutine's identity (see gid), known after its first dispatch
 	conns      atomic.Int32  // open connections, for leastLoaded
 	bytesIn    atomic.Int64  // Stats.BytesBufferedIn of this reactor's sockets
-	bytesOut   atomic.Int64  // Stats.BytesBufferedOut
+	bytesOut   atomic.Int64  // Stats.BytesBufferedOut: the unsent bytes of this reactor's sockets
 	needTick   atomic.Bool   // watch is not empty: tick every interval
+	flowing    atomic.Bool   // the last tick moved watched bytes into the kernel: tick sooner (see fastTick)
 	nextDue    atomic.Int64  // the wheel's nextDue: tick then, or when needTick
 	tickQueued atomic.Bool   // a tick is queued in the transport
 
@@ -49,6 +56,7 @@ type reactor struct {
 func newReactor(l *Loop, idx int, tr Reactor) *reactor {
 	r := &reactor{loop: l, idx: idx, tr: tr}
 	r.nextDue.Store(math.MaxInt64)
+	r.parkCheck.owner = (*parkChecker)(r)
 	r.drainFn = r.drain
 	r.tickFn = r.tick
 	return r
@@ -160,7 +168,9 @@ func (r *reactor) tick() {
 	r.enter()
 	r.now = r.loop.tickNow()
 	r.wheel.advance(r.now)
+	r.progressed = false
 	r.pollWatched()
+	r.flowing.Store(r.progressed && len(r.watch) > 0)
 	r.updateNeedTick()
 	r.exit()
 }

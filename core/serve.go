@@ -37,6 +37,9 @@ type Listener struct {
 // l runs.
 func (l *Loop) Serve(ln net.Listener, onRead ReadFunc, opts ...Option) (*Listener, error) {
 	const call = "Loop.Serve"
+	if !l.valid() {
+		return nil, zeroLoop(call)
+	}
 	if ln == nil {
 		return nil, &ArgError{Call: call, Arg: "ln", Reason: "nil listener"}
 	}
@@ -127,13 +130,10 @@ func (x *Listener) accept() {
 
 // acceptError delivers err to the server's event callback on a reactor.
 func (x *Listener) acceptError(err error) {
-	cb := x.st.OnEvent
-	if cb == nil {
-		x.loop.log.Warn("asyncnet: accept failed", "addr", x.addr, "err", err)
-		return
-	}
 	ev := conditions.New(conditions.TCPAcceptError, "accept", x.addr, err)
-	x.loop.post(func() { x.loop.callEvent(nil, cb, ev) })
+	if !x.loop.post(func() { x.loop.deliver(nil, x.st.OnEvent, ev) }) {
+		x.loop.log.Warn("asyncnet: accept failed", "addr", x.addr, "err", err)
+	}
 }
 
 // temporary reports whether an accept error may go away by itself.

@@ -9,8 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/valyala/bytebufferpool"
-
 	"github.com/asyncnet/asyncnet/conditions"
 )
 
@@ -36,25 +34,28 @@ type Socket struct {
 
 	closed     atomic.Bool  // Closed(): set as soon as Close is called or the socket fails
 	congestedA atomic.Bool  // Congested(): mirrors congested
-	backlog    atomic.Int64 // bytes the transport holds unsent, as of the reactor's last look
+	readOffA   atomic.Bool  // mirrors readOff, for the reactor's read loop
+	unsent     atomic.Int64 // bytes written that the kernel has not taken yet, wherever they are
 
 	mu         sync.Mutex // protects the fields below
 	state      sockState
-	r          *reactor                   // owning reactor, set when connected
-	pending    *bytebufferpool.ByteBuffer // written bytes not yet flushed
-	scheduled  bool                       // s is queued on r (or will be processed at open)
-	forced     bool                       // ForceClose: drop what is unsent
-	userClosed bool                       // Close or ForceClose was called
-	opened     bool                       // the transport opened it
-	finished   bool                       // the Loop's hold on s was released
-	done       chan struct{}              // Done(), made when first asked for; closed by finish
+	r          *reactor   // owning reactor, set when connected
+	out        blockQueue // written bytes not yet handed to the transport
+	written    uint64     // bytes written so far: the write callback's marks count them
+	scheduled  bool       // s is queued on r (or will be processed at open)
+	forced     bool       // ForceClose or an overflow: drop what is unsent
+	userClosed bool       // Close or ForceClose was called
+	opened     bool       // the transport opened it
+	finished   bool       // the Loop's hold on s was released
+	done       chan struct{}
 	data       any
-	peer       string // the dial address of an outgoing socket; else see peerAddr
+	peer       string // the dial address of an outgoing socket; else see peerLocked
 	laddr      net.Addr
 	raddr      net.Addr
 	cancelDial context.CancelFunc
 	kbase      uint64 // bytes the kernel had taken before the transport got the socket
 	kbaseOK    bool
+	failed     error // the condition of a close asyncnet decided off the reactor (a refused write)
 
 	// Flow control as the application asked for it; the reactor applies it.
 	readTimeout  time.Duration
@@ -77,9 +78,6 @@ const (
 	stClosing                     // Close called: flushing what was written, then FIN
 	stClosed                      // closed: nothing more happens
 )
-
-// bufPool holds the buffers of unflushed writes.
-var bufPool bytebufferpool.Pool
 
 // newSocket returns a socket of l with the callbacks and settings of st.
 // The Loop holds it until finish.
@@ -105,34 +103,56 @@ type sockConfig struct {
 	maxRead      int // WithMaxReadBuffer
 	maxWrite     int // WithMaxWriteBuffer
 	low, high    int // WithWriteWatermarks
+	handLimit    int // the most written bytes the transport holds for a socket at a time (see handLimitFor)
+	overflow     OverflowPolicy
 	dontDrain    bool
 	readTimeout  time.Duration
 	writeTimeout time.Duration
 }
 
 func newSockConfig(onRead ReadFunc, st *Settings) *sockConfig {
+	maxWrite := st.maxWriteBuffer()
 	return &sockConfig{
 		cbs:          callbacks{read: onRead, event: st.OnEvent, connect: st.OnConnect, write: st.OnWrite, drain: st.OnDrain},
 		maxRead:      st.maxReadBuffer(),
-		maxWrite:     st.maxWriteBuffer(),
+		maxWrite:     maxWrite,
 		low:          st.lowWatermark(),
 		high:         st.highWatermark(),
+		handLimit:    handLimitFor(maxWrite),
+		overflow:     st.Overflow,
 		dontDrain:    st.DontDrainReadBuffer,
 		readTimeout:  st.ReadTimeout,
 		writeTimeout: st.WriteTimeout,
 	}
 }
 
+// handLimitFor returns how many written bytes a socket with write cap
+// maxWrite lets its transport hold at a time. The transport copies what
+// the kernel does not take at once, and the socket keeps its own copy of
+// those bytes until the kernel has them (to finish them if the peer ends
+// its side first), so this much is held twice: an eighth of the cap,
+// between one block and 8 MiB. The rest waits in the socket's queue, once.
+func handLimitFor(maxWrite int) int {
+	return min(max(maxWrite/8, blockSize), 8<<20)
+}
+
 // Write writes p to the socket and returns len(p). p is copied, so it may be
 // reused at once. Bytes written before the socket is connected are sent,
 // in order, once it is (after the connect callback). It never blocks: when
 // the peer reads slower than the program writes, the bytes wait in memory,
-// Congested turns true past the high watermark, and a Write that would go
-// past WithMaxWriteBuffer writes nothing and returns an error matching
-// ErrWriteBufferFull. See WriteSocketData for callbacks. Write is the
-// equivalent of cl-async's write-socket-data. Safe to call from any
+// Congested turns true past the high watermark, and a Write that would take
+// the unsent bytes past WithMaxWriteBuffer is refused: it writes nothing and
+// returns an error matching ErrWriteBufferFull, and, unless the socket was
+// made with WithWriteOverflow(OverflowRefuse), the socket is force-closed
+// and its event callback gets the same condition, so that the peer never
+// receives a stream with a hole in it. Write does not enable a socket whose
+// writing is disabled (its bytes wait for Enable); WriteSocketData does. It
+// is the equivalent of cl-async's write-socket-data. Safe to call from any
 // goroutine.
 func (s *Socket) Write(p []byte) (int, error) {
+	if s == nil || s.loop == nil {
+		return 0, zeroSocket("Socket.Write")
+	}
 	s.mu.Lock()
 	if s.state >= stClosing || !s.loop.running() {
 		err := s.closedErrLocked("write")
@@ -143,18 +163,14 @@ func (s *Socket) Write(p []byte) (int, error) {
 		s.mu.Unlock()
 		return 0, nil
 	}
-	unsent := s.pendingLenLocked() + int(s.backlog.Load()) + len(p)
-	if unsent > s.cfg.maxWrite {
-		err := &conditions.Error{Kind: conditions.EventError, Op: "write", Addr: s.peerLocked(), Socket: s,
-			Err: fmt.Errorf("%w: %d bytes would be unsent, limit %d", ErrWriteBufferFull, unsent, s.cfg.maxWrite)}
-		s.mu.Unlock()
-		return 0, err
+	unsent := s.unsent.Load() + int64(len(p))
+	if unsent > int64(s.cfg.maxWrite) {
+		return 0, s.refuseLocked(unsent) // unlocks
 	}
-	if s.pending == nil {
-		s.pending = bufPool.Get()
-	}
-	s.pending.B = append(s.pending.B, p...)
-	if !s.congested && unsent >= s.cfg.high {
+	_, _ = s.out.Write(p)
+	s.written += uint64(len(p))
+	s.addUnsentLocked(int64(len(p)))
+	if !s.congested && unsent >= int64(s.cfg.high) {
 		s.congested = true
 		s.congestedA.Store(true)
 	}
@@ -166,23 +182,65 @@ func (s *Socket) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// refuseLocked refuses a write that would leave unsent bytes unsent past
+// the cap, closing the socket unless its policy is OverflowRefuse, and
+// returns the error. Call with s.mu held; it unlocks it.
+func (s *Socket) refuseLocked(unsent int64) error {
+	cause := fmt.Errorf("%w: %d bytes would be unsent, limit %d", ErrWriteBufferFull, unsent, s.cfg.maxWrite)
+	if s.cfg.overflow == OverflowRefuse {
+		err := &conditions.Error{Kind: conditions.EventError, Op: "write", Addr: s.peerLocked(), Socket: s, Err: cause}
+		s.mu.Unlock()
+		return err
+	}
+	ev := &conditions.Error{Kind: conditions.TCPError, Op: "write", Addr: s.peerLocked(), Socket: s, Err: cause}
+	s.failed = ev
+	s.closeLocked(true, false) // unlocks
+	return ev
+}
+
+// addUnsentLocked adds d to the socket's unsent bytes and to the Loop's
+// count of them (its reactor's share once connected). Call with s.mu held.
+func (s *Socket) addUnsentLocked(d int64) {
+	s.unsent.Add(d)
+	if s.r != nil {
+		s.r.bytesOut.Add(d)
+	} else {
+		s.loop.bytesOut.Add(d)
+	}
+}
+
+// dropOutLocked forgets the written bytes not yet handed to the transport,
+// for a socket that will send nothing more. (Those in flight are the
+// reactor's: they are dropped when the connection closes.) Call with s.mu
+// held.
+func (s *Socket) dropOutLocked() {
+	n := s.out.Len()
+	s.out.reset()
+	s.addUnsentLocked(-int64(n))
+}
+
 // WriteSocketData writes p like Write, after replacing the socket's
-// callbacks with those given as options (OnRead, OnWrite, OnEvent), for this
-// write and every later one. It is the equivalent of cl-async's
-// write-socket-data with :read-cb, :write-cb or :event-cb (OnDrain may be
-// replaced the same way). Safe to call from any goroutine.
+// callbacks with those given as options (OnRead, OnWrite, OnEvent, OnDrain),
+// for this write and every later one. As in cl-async, it enables writing if
+// Disable had disabled it, and reading too when it sets a read callback.
+// It is the equivalent of cl-async's write-socket-data with :read-cb,
+// :write-cb or :event-cb. Safe to call from any goroutine.
 func (s *Socket) WriteSocketData(p []byte, opts ...Option) error {
-	st, err := Configure("Socket.WriteSocketData", ForWrite, opts...)
+	const call = "Socket.WriteSocketData"
+	if s == nil || s.loop == nil {
+		return zeroSocket(call)
+	}
+	st, err := Configure(call, ForWrite, opts...)
 	if err != nil {
 		return err
 	}
+	s.mu.Lock()
+	if s.state >= stClosing {
+		err := s.closedErrLocked("write")
+		s.mu.Unlock()
+		return err
+	}
 	if st.OnRead != nil || st.OnWrite != nil || st.OnEvent != nil || st.OnDrain != nil {
-		s.mu.Lock()
-		if s.state >= stClosing {
-			err := s.closedErrLocked("write")
-			s.mu.Unlock()
-			return err
-		}
 		cb := *s.cbs.Load()
 		if st.OnRead != nil {
 			cb.read = st.OnRead
@@ -197,7 +255,17 @@ func (s *Socket) WriteSocketData(p []byte, opts ...Option) error {
 			cb.drain = st.OnDrain
 		}
 		s.cbs.Store(&cb)
-		s.mu.Unlock()
+	}
+	var r *reactor
+	if s.writeOff && len(p) > 0 || s.readOff && st.OnRead != nil {
+		s.writeOff = s.writeOff && len(p) == 0
+		s.setReadOffLocked(s.readOff && st.OnRead == nil)
+		s.ctl = true
+		r = s.scheduleLocked()
+	}
+	s.mu.Unlock()
+	if r != nil {
+		r.mark(s)
 	}
 	if len(p) == 0 {
 		return nil
@@ -213,6 +281,9 @@ func (s *Socket) WriteSocketData(p []byte, opts ...Option) error {
 // does nothing. It is the equivalent of cl-async's close-socket. Safe to
 // call from any goroutine.
 func (s *Socket) Close() error {
+	if s == nil || s.loop == nil {
+		return zeroSocket("Socket.Close")
+	}
 	s.close(false)
 	return nil
 }
@@ -222,28 +293,41 @@ func (s *Socket) Close() error {
 // equivalent of cl-async's close-socket :force t. Safe to call from any
 // goroutine.
 func (s *Socket) ForceClose() error {
+	if s == nil || s.loop == nil {
+		return zeroSocket("Socket.ForceClose")
+	}
 	s.close(true)
 	return nil
 }
 
 func (s *Socket) close(force bool) {
 	s.mu.Lock()
+	s.closeLocked(force, true)
+}
+
+// closeLocked closes s: gracefully, or at once if force. user says that the
+// application asked for it (then no event is delivered). Call with s.mu
+// held; it unlocks it.
+func (s *Socket) closeLocked(force, user bool) {
 	if s.state == stClosed || (s.state == stClosing && (!force || s.forced)) {
 		s.mu.Unlock()
 		return
 	}
 	s.closed.Store(true)
-	s.userClosed = true
+	s.userClosed = s.userClosed || user
 	if force {
 		s.forced = true
-		s.dropPendingLocked()
+		s.dropOutLocked()
 	}
 	switch s.state {
 	case stNew:
 		s.state = stClosed
-		s.dropPendingLocked()
+		s.dropOutLocked()
+		ev := s.failed
 		s.mu.Unlock()
-		s.finish()
+		if ev == nil || !s.loop.post(func() { s.connectFailed(ev) }) {
+			s.finish()
+		}
 		return
 	case stConnecting:
 		if force {
@@ -305,7 +389,12 @@ func (s *Socket) RemoteAddr() net.Addr {
 
 // Loop returns the Loop the socket belongs to. Safe to call from any
 // goroutine.
-func (s *Socket) Loop() *Loop { return s.loop }
+func (s *Socket) Loop() *Loop {
+	if s == nil {
+		return nil
+	}
+	return s.loop
+}
 
 // Drains reports whether the socket hands the bytes it receives to its read
 // callback (the default), or keeps them for Read (WithDontDrainReadBuffer).
@@ -345,13 +434,6 @@ func (s *Socket) scheduleLocked() *reactor {
 	return s.r
 }
 
-func (s *Socket) dropPendingLocked() {
-	if s.pending != nil {
-		bufPool.Put(s.pending)
-		s.pending = nil
-	}
-}
-
 // closedErrLocked returns the error of an operation on a closed socket.
 func (s *Socket) closedErrLocked(op string) error {
 	return &conditions.Error{Kind: conditions.SocketClosed, Op: op, Addr: s.peerLocked(), Socket: s}
@@ -382,7 +464,8 @@ func (s *Socket) markClosed() (userClosed bool) {
 	defer s.mu.Unlock()
 	s.state = stClosed
 	s.closed.Store(true)
-	s.dropPendingLocked()
+	s.dropOutLocked()
+	s.addUnsentLocked(-s.unsent.Load()) // and those in flight: the connection is gone
 	return s.userClosed
 }
 

@@ -26,21 +26,44 @@ func (s *Socket) SetTimeouts(read, write time.Duration) error {
 	if write < 0 {
 		return &ArgError{Call: call, Arg: "write", Reason: fmt.Sprintf("negative duration %v", write)}
 	}
-	return s.control("settimeouts", func() { s.readTimeout, s.writeTimeout = read, write })
+	return s.control("Socket.SetTimeouts", "settimeouts", func() { s.readTimeout, s.writeTimeout = read, write })
 }
 
 // Disable stops reading, writing or both (cl-async's disable-socket).
 //
 // With reading disabled no read callback runs and the read timeout is
-// suspended; bytes that arrive meanwhile are kept, in order, and delivered
-// after Enable. gnet cannot stop reading a connection, so they are kept
-// within WithMaxReadBuffer: past it the socket closes with a condition
-// matching ErrReadBufferFull. With writing disabled, written bytes are kept
-// (within WithMaxWriteBuffer) and sent after Enable; a graceful Close sends
-// them regardless. Safe to call from any goroutine.
+// suspended. What the peer sends meanwhile is kept, in order, and
+// delivered after Enable:
+//
+//   - On Linux and the other Unix systems the socket takes its descriptor
+//     out of gnet, so nobody reads it: the kernel's receive buffer fills
+//     and TCP flow control holds the peer back; asyncnet holds only what
+//     gnet had read before the pause. (Elsewhere than on Linux, a socket
+//     whose own written bytes gnet still holds waits until they have gone
+//     out before it does so, keeping what arrives meanwhile.)
+//   - On Windows, and in those waits, the bytes are kept in memory, within
+//     WithMaxReadBuffer: past it the socket closes with a condition
+//     matching ErrReadBufferFull.
+//   - If the peer ends its side while reading is disabled, its bytes and
+//     then its end of file are delivered after Enable, as if the pause had
+//     not been: the socket stays open meanwhile, since the peer may still
+//     be reading what this side sends. If the peer resets the connection
+//     (or the connection fails otherwise), the socket notices within a
+//     quarter of a second, drops what it kept unread and closes with the
+//     condition (conditions.TCPReset).
+//   - A peer that is simply gone (its host down, its process killed
+//     behind a full window) is noticed by TCP keepalive, or by a write
+//     timeout when this side has bytes to send. An application that pauses
+//     many sockets should bound the pause itself (a Delay that closes a
+//     socket paused too long) and set WithWriteTimeout on the sockets it
+//     pauses for.
+//
+// With writing disabled, written bytes are kept (they count against
+// WithMaxWriteBuffer) and sent after Enable; a graceful Close, and
+// WriteSocketData, send them regardless. Safe to call from any goroutine.
 func (s *Socket) Disable(read, write bool) error {
-	return s.control("disable", func() {
-		s.readOff = s.readOff || read
+	return s.control("Socket.Disable", "disable", func() {
+		s.setReadOffLocked(s.readOff || read)
 		s.writeOff = s.writeOff || write
 	})
 }
@@ -50,8 +73,8 @@ func (s *Socket) Disable(read, write bool) error {
 // read timeout starts again. Enabling what is enabled does nothing. Safe to
 // call from any goroutine.
 func (s *Socket) Enable(read, write bool) error {
-	return s.control("enable", func() {
-		s.readOff = s.readOff && !read
+	return s.control("Socket.Enable", "enable", func() {
+		s.setReadOffLocked(s.readOff && !read)
 		s.writeOff = s.writeOff && !write
 	})
 }
@@ -63,17 +86,41 @@ func (s *Socket) Enable(read, write bool) error {
 // from any goroutine.
 func (s *Socket) Congested() bool { return s.congestedA.Load() }
 
-// Unsent returns how many written bytes the socket holds that the kernel
-// has not taken yet. Safe to call from any goroutine.
+// Unsent returns how many written bytes the kernel has not taken yet,
+// wherever they wait (the socket's queue, or the transport's buffer, or on
+// their way between the two). It is the figure WithMaxWriteBuffer caps,
+// Congested watches, Stats sums and the write timeout watches shrink. Safe
+// to call from any goroutine.
 func (s *Socket) Unsent() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.pendingLenLocked() + int(s.backlog.Load())
+	if s == nil || s.loop == nil {
+		return 0
+	}
+	return int(s.unsent.Load())
+}
+
+// Available returns how many bytes Write accepts now without going past
+// WithMaxWriteBuffer: a producer that writes at most this much is never
+// refused. Safe to call from any goroutine.
+func (s *Socket) Available() int {
+	if s == nil || s.loop == nil {
+		return 0
+	}
+	return max(0, s.cfg.maxWrite-int(s.unsent.Load()))
+}
+
+// setReadOffLocked records whether reading is disabled. Call with s.mu
+// held.
+func (s *Socket) setReadOffLocked(off bool) {
+	s.readOff = off
+	s.readOffA.Store(off)
 }
 
 // control applies set under the socket's mutex and has the reactor apply
 // the result.
-func (s *Socket) control(op string, set func()) error {
+func (s *Socket) control(call, op string, set func()) error {
+	if s == nil || s.loop == nil {
+		return zeroSocket(call)
+	}
 	s.mu.Lock()
 	if s.state >= stClosing {
 		err := s.closedErrLocked(op)
@@ -88,13 +135,6 @@ func (s *Socket) control(op string, set func()) error {
 		r.mark(s)
 	}
 	return nil
-}
-
-func (s *Socket) pendingLenLocked() int {
-	if s.pending == nil {
-		return 0
-	}
-	return len(s.pending.B)
 }
 
 // flow is a snapshot of the flow-control requests.
@@ -175,7 +215,7 @@ func (s *Socket) timeout(op string, err error) {
 }
 
 // overflow closes the socket: more than WithMaxReadBuffer bytes are unread.
-func (s *Socket) overflow(c Conn, n int) {
+func (s *Socket) overflow(n int) {
 	s.closeWith(conditions.TCPError, "read", fmt.Errorf("%w: %d bytes unread, limit %d", ErrReadBufferFull, n, s.cfg.maxRead))
 }
 
@@ -192,9 +232,9 @@ func (s *Socket) closeWith(k *conditions.Kind, op string, err error) {
 
 // checkDrain ends congestion once the unsent bytes are down to the low
 // watermark, and runs the drain callback. Reactor only.
-func (s *Socket) checkDrain(out int) {
+func (s *Socket) checkDrain() {
 	s.mu.Lock()
-	drained := s.congested && out+s.pendingLenLocked() <= s.cfg.low
+	drained := s.congested && s.unsent.Load() <= int64(s.cfg.low)
 	if drained {
 		s.congested = false
 		s.congestedA.Store(false)
@@ -205,18 +245,11 @@ func (s *Socket) checkDrain(out int) {
 	}
 }
 
-// reportIn and reportOut keep the reactor's byte counters (Stats) equal to
-// the sum over its sockets. Reactor only.
+// reportIn keeps the reactor's count of kept bytes (Stats) equal to the sum
+// over its sockets. Reactor only.
 func (s *Socket) reportIn(n int) {
 	if d := int64(n) - s.inStat; d != 0 {
 		s.r.bytesIn.Add(d)
 		s.inStat = int64(n)
-	}
-}
-
-func (s *Socket) reportOut(n int) {
-	if d := int64(n) - s.outStat; d != 0 {
-		s.r.bytesOut.Add(d)
-		s.outStat = int64(n)
 	}
 }

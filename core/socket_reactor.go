@@ -7,8 +7,6 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/valyala/bytebufferpool"
-
 	"github.com/asyncnet/asyncnet/conditions"
 )
 
@@ -17,28 +15,27 @@ import (
 
 // reactorState holds the Socket fields that only its reactor touches.
 type reactorState struct {
-	conn        Conn                         // nil until opened, and again once closed
-	closing     bool                         // a graceful close has started: close once the kernel has everything
-	handed      uint64                       // bytes given to conn.Write so far
-	retained    []*bytebufferpool.ByteBuffer // the last chunks handed over; they cover what conn still buffers
-	retainedLen int
-	marks       []uint64 // values of handed after which the write callback fires
-	watched     bool     // in r.watch
-	cond        error    // the condition to deliver when a close this socket started completes
-	evDone      bool     // the event callback got its one condition
+	conn     Conn       // nil until opened, and again once closed
+	closing  bool       // a graceful close has started: close once the kernel has everything
+	inflight blockQueue // bytes handed to the transport (or to a parked descriptor) that the kernel may not have yet
+	handed   uint64     // bytes handed to the transport since it got the descriptor (for takeOver)
+	marked   uint64     // written bytes covered by a write-callback mark
+	marks    []uint64   // values of sent after which the write callback fires
+	sent     uint64     // bytes the kernel has taken (of those written)
+	spare    []*block   // scratch for process
+	iov      [][]byte   // scratch for writev
+	watched  bool       // in r.watch
+	cond     error      // the condition to deliver when a close this socket started completes
+	evDone   bool       // the event callback got its one condition
 
 	// Flow control, as last applied from the fields under mu.
-	rdPaused bool      // reading disabled: bytes stay in the transport's buffer
-	wrPaused bool      // writing disabled: bytes stay in pending
+	rdPaused bool      // reading disabled: bytes are kept
+	wrPaused bool      // writing disabled: bytes stay in out
 	tmo      *timeouts // nil until the socket first has a timeout
-	lastOut  int       // the backlog at the last look
-	heldOut  int       // bytes kept in pending while writing is disabled
 	inStat   int64     // what s adds to its reactor's BytesBufferedIn
-	outStat  int64     // and to BytesBufferedOut
 
 	// Parking (see park.go).
 	park       *parking // non-nil while the descriptor is out of the transport
-	keptIn     bool     // inbuf may hold bytes to deliver before the transport's
 	wantPark   bool     // park once the transport holds no written bytes
 	parkingNow bool     // the transport's close under way is a park, not a close
 }
@@ -126,6 +123,10 @@ func (s *Socket) open(r *reactor, c Conn) bool {
 		return false
 	}
 	s.r = r
+	if n := s.unsent.Load(); n != 0 { // written before connecting: now the reactor's to count
+		s.loop.bytesOut.Add(-n)
+		r.bytesOut.Add(n)
+	}
 	s.opened = true
 	s.laddr, s.raddr = c.LocalAddr(), c.RemoteAddr()
 	closing := s.state == stClosing
@@ -161,83 +162,56 @@ func (s *Socket) readable(c Conn) {
 	}
 	if s.closed.Load() || !s.loop.running() {
 		_, _ = c.Discard(-1)
-		s.reportIn(0)
 		return
 	}
 	cb := s.cbs.Load().read
-	if s.dontDrain || s.rdPaused {
-		if s.copyInNow() {
-			s.keep(c)
-		}
-		n := s.kept(c)
-		if n > s.cfg.maxRead {
-			s.overflow(c, n)
-			return
-		}
-		s.reportIn(n)
-		if !s.rdPaused {
+	if s.dontDrain || s.readOffA.Load() {
+		if !s.readOffA.Load() {
 			s.callRead(cb, nil) // a notification: the bytes are read with Read
-			if s.conn != nil {
-				s.reportIn(s.kept(c))
+			if s.conn == nil {
+				return
 			}
+		}
+		n := s.keep(c)
+		s.reportIn(n)
+		if n > s.cfg.maxRead {
+			s.overflow(n)
 		}
 		return
 	}
 	for {
-		if s.keptIn { // bytes kept during a pause come first
-			if chunk := s.takeKept(MaxReadChunk); chunk != nil {
-				s.callRead(cb, chunk)
-				if s.conn == nil {
-					return
-				}
-				continue
+		if b := s.takeKept(); b != nil { // bytes kept during a pause come first
+			s.callRead(cb, b.bytes())
+			putBlock(b)
+			s.reportIn(s.Buffered())
+		} else {
+			n := c.InboundBuffered()
+			if n == 0 {
+				return
 			}
-			s.keptIn = false
+			n = min(n, MaxReadChunk)
+			data, err := c.Peek(n)
+			if err != nil {
+				return
+			}
+			s.callRead(cb, data)
+			if s.conn == nil {
+				return
+			}
+			_, _ = c.Discard(n)
 		}
-		n := c.InboundBuffered()
-		if n == 0 {
-			s.reportIn(0)
-			return
-		}
-		n = min(n, MaxReadChunk)
-		data, err := c.Peek(n)
-		if err != nil {
-			return
-		}
-		s.callRead(cb, data)
 		if s.conn == nil {
 			return
 		}
-		_, _ = c.Discard(n)
-		if s.rdPaused || s.closed.Load() { // the callback disabled reading, or closed
+		if s.readOffA.Load() || s.closed.Load() { // the callback disabled reading, or closed
 			s.readable(c)
 			return
 		}
 	}
 }
 
-// takeKept takes up to n kept bytes out of inbuf, or returns nil. Reactor
-// only (the slice stays valid: inbuf only grows past it).
-func (s *Socket) takeKept(n int) []byte {
-	s.rmu.Lock()
-	defer s.rmu.Unlock()
-	if len(s.inbuf) == 0 {
-		return nil
-	}
-	k := min(n, len(s.inbuf))
-	chunk := s.inbuf[:k:k]
-	s.consumeInbufLocked(k)
-	return chunk
-}
-
-func (s *Socket) copyInNow() bool {
-	s.rmu.Lock()
-	defer s.rmu.Unlock()
-	return s.copyIn
-}
-
 // process carries out what was asked of s since it was last processed:
-// flow-control changes, flushing written bytes, closing.
+// flow-control changes, handing written bytes to the transport, closing.
 func (s *Socket) process() {
 	s.mu.Lock()
 	s.scheduled = false
@@ -247,68 +221,45 @@ func (s *Socket) process() {
 		fl = flow{set: true, read: s.readTimeout, write: s.writeTimeout, readOff: s.readOff, writeOff: s.writeOff}
 	}
 	state, forced := s.state, s.forced
-	var buf *bytebufferpool.ByteBuffer
-	held := 0
-	if s.writeOff && state != stClosing {
-		if s.pending != nil {
-			held = len(s.pending.B) // kept until writing is enabled
-		}
-	} else {
-		buf = s.pending
-		s.pending = nil
+	if s.failed != nil && s.cond == nil {
+		s.cond = s.failed
+	}
+	if s.written > s.marked && s.cbs.Load().write != nil {
+		s.marked = s.written
+		s.marks = append(s.marks, s.written)
 	}
 	s.mu.Unlock()
 
 	if s.park != nil {
-		var b []byte
-		if buf != nil {
-			b = buf.B
-		}
-		s.heldOut = held
-		s.processParked(b, state, forced, fl)
-		if buf != nil {
-			bufPool.Put(buf)
-		}
+		s.processParked(state, forced, fl)
 		return
 	}
 	c := s.conn
 	if c == nil {
-		if buf != nil {
-			bufPool.Put(buf)
-		}
 		return
 	}
 	if forced {
-		if buf != nil {
-			bufPool.Put(buf)
-		}
 		_ = c.SetLinger(0) // the close resets the connection: unsent bytes are dropped
 		_ = s.r.tr.Close(c)
 		return
 	}
-	s.heldOut = held
 	if fl.set {
 		s.applyFlow(c, fl)
 		if s.conn == nil {
-			if buf != nil {
-				bufPool.Put(buf)
-			}
 			return
 		}
 	}
-	if buf != nil {
-		s.flush(c, buf)
-		if s.conn == nil {
-			return // the write failed and closed the connection
-		}
-	} else {
+	if s.refill(c) == 0 {
 		s.settle(c)
 	}
-	if state == stClosing && !s.closing {
+	if s.conn == nil {
+		return // a write failed and closed the connection
+	}
+	if state == stClosing {
 		s.closing = true
-		if s.settle(c) == 0 {
-			_ = s.r.tr.Close(c)
-		}
+	}
+	if s.closing {
+		s.closeWhenSent(c)
 		return
 	}
 	if s.wantPark {
@@ -316,71 +267,121 @@ func (s *Socket) process() {
 	}
 }
 
-// flush hands buf to the connection.
-func (s *Socket) flush(c Conn, buf *bytebufferpool.ByteBuffer) {
-	n := len(buf.B)
-	_, _ = c.Write(buf.B) // on error the transport has closed c and called OnClose
+// maxRefills bounds the rounds of one refill, so that one socket's bulk
+// write does not hold its reactor for long; the ticks go on with the rest.
+const maxRefills = 4
+
+// refill hands queued bytes to the transport while it holds fewer than the
+// hand limit: round after round while the kernel takes all of each (a fast
+// peer), stopping once the transport keeps some (the kernel is full: the
+// transport writes the rest when it can, and the ticks hand it more). It
+// returns how many rounds it made. Reactor only.
+func (s *Socket) refill(c Conn) int {
+	rounds := 0
+	for rounds < maxRefills && s.conn != nil {
+		take := s.takeOut()
+		if len(take) == 0 {
+			break
+		}
+		s.send(c, take)
+		rounds++
+		if s.conn == nil || c.OutboundBuffered() > 0 {
+			break
+		}
+	}
+	return rounds
+}
+
+// takeOut takes queued blocks out of the queue, as many as the transport
+// has room for under the hand limit, if writing may go on. Reactor only;
+// the blocks are the caller's until it pushes them in flight.
+func (s *Socket) takeOut() []*block {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.forced || s.writeOff && s.state != stClosing {
+		return nil
+	}
+	room := s.cfg.handLimit - s.inflight.Len()
+	if room <= 0 || s.out.Len() == 0 {
+		return nil
+	}
+	take := s.out.take(s.spare[:0], room)
+	s.spare = take[:0]
+	return take
+}
+
+// send hands bs, taken from the queue, to the transport (which writes what
+// the kernel takes and keeps the rest), then settles. Reactor only.
+func (s *Socket) send(c Conn, bs []*block) {
+	s.iov = views(s.iov[:0], bs)
+	n := s.inflight.push(bs)
+	clear(bs)
+	_, _ = c.Writev(s.iov) // on error the transport has closed c and called OnClose
+	clear(s.iov)
 	if s.conn == nil {
-		bufPool.Put(buf)
 		return
 	}
 	s.handed += uint64(n)
-	if s.cbs.Load().write != nil {
-		s.marks = append(s.marks, s.handed)
-	}
-	if len(s.retained) == 0 && c.OutboundBuffered() == 0 {
-		bufPool.Put(buf) // all in the kernel: the common case
-	} else {
-		// Keep buf while the connection may still hold some of it: if the
-		// peer ends its side first, those bytes are finished from here.
-		s.retained = append(s.retained, buf)
-		s.retainedLen += n
-	}
 	s.settle(c)
 }
 
-// settle brings the write bookkeeping in line with what c still buffers:
-// it frees the chunks the kernel has taken, fires the write callbacks that
-// are due, tracks progress and congestion, and watches s while a backlog
-// remains. It returns the backlog.
+// settle brings the write bookkeeping in line with what the transport
+// still holds: the bytes it no longer holds are in the kernel. It fires the
+// write callbacks that are due, tracks progress and congestion, asks for
+// more bytes while the transport has room, and watches s while anything is
+// unsent. It returns the transport's backlog. Reactor only.
 func (s *Socket) settle(c Conn) int {
 	out := c.OutboundBuffered()
-	done := 0
-	for done < len(s.retained) && s.retainedLen-len(s.retained[done].B) >= out {
-		s.retainedLen -= len(s.retained[done].B)
-		bufPool.Put(s.retained[done])
-		done++
-	}
-	s.retained = compact(s.retained, done)
-	if len(s.marks) > 0 {
-		sent := s.handed - uint64(out)
-		due := 0
-		for due < len(s.marks) && s.marks[due] <= sent {
-			due++
-		}
-		s.marks = compact(s.marks, due)
-		for ; due > 0 && s.conn != nil; due-- {
-			if cb := s.cbs.Load().write; cb != nil {
-				s.callSocket(cb)
-			}
+	if d := s.inflight.Len() - out; d > 0 {
+		s.sentMore(d)
+		if s.conn == nil {
+			return 0
 		}
 	}
-	if s.conn == nil {
-		return 0
-	}
-	if s.writeTicks() > 0 && (out < s.lastOut || out > 0 && s.lastOut == 0) {
-		s.tmo.progress = s.loop.tickNow() // a backlog begins, or shrinks
-	}
-	s.lastOut = out
-	s.backlog.Store(int64(out))
-	s.reportOut(out + s.heldOut)
 	if s.congestedA.Load() {
-		s.checkDrain(out)
+		s.checkDrain()
+		if s.conn == nil {
+			return 0
+		}
 	}
-	if out > 0 && s.conn != nil {
+	if s.unsent.Load() > 0 {
 		s.r.addWatch(s)
 	}
 	return out
+}
+
+// sentMore records that the kernel took n more of the bytes in flight.
+// Reactor only.
+func (s *Socket) sentMore(n int) {
+	s.inflight.discard(n)
+	s.sent += uint64(n)
+	s.r.progressed = true
+	s.unsent.Add(-int64(n))
+	s.r.bytesOut.Add(-int64(n))
+	if s.writeTicks() > 0 {
+		s.tmo.progress = s.loop.tickNow()
+	}
+	due := 0
+	for due < len(s.marks) && s.marks[due] <= s.sent {
+		due++
+	}
+	if due == 0 {
+		return
+	}
+	s.marks = compact(s.marks, due)
+	for ; due > 0 && s.conn != nil; due-- {
+		if cb := s.cbs.Load().write; cb != nil {
+			s.callSocket(cb)
+		}
+	}
+}
+
+// closeWhenSent finishes a graceful close once every written byte is in
+// the kernel: then the transport's close sends FIN. Reactor only.
+func (s *Socket) closeWhenSent(c Conn) {
+	if s.unsent.Load() == 0 && c.OutboundBuffered() == 0 {
+		_ = s.r.tr.Close(c)
+	}
 }
 
 // compact drops the first n elements of xs, keeping its storage.
@@ -393,6 +394,14 @@ func compact[T any](xs []T, n int) []T {
 	return xs[:m]
 }
 
+// queued returns how many written bytes wait in the queue, and whether
+// they may be sent now. Reactor only.
+func (s *Socket) queued() (int, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.out.Len(), !s.writeOff || s.state == stClosing
+}
+
 // poll is called on each tick while s is watched; it reports whether s
 // still needs watching.
 func (s *Socket) poll() bool {
@@ -403,19 +412,26 @@ func (s *Socket) poll() bool {
 	if c == nil {
 		return false
 	}
-	out := s.settle(c)
+	backlog := s.settle(c)
 	if s.conn == nil {
 		return false
 	}
-	if out > 0 {
+	queued, canSend := s.queued()
+	if backlog > 0 || queued > 0 && canSend {
 		if s.writeTicks() > 0 && !s.wrPaused && s.stalled(c.Fd()) {
 			s.timeout("write", errNoWriteProgress(s.tmo.wtDur))
 			return false
 		}
+		if queued > 0 && canSend {
+			s.refill(c) // the transport may have room: hand it more
+			if s.conn == nil {
+				return false
+			}
+		}
 		return true
 	}
 	if s.closing {
-		_ = s.r.tr.Close(c)
+		s.closeWhenSent(c)
 		return false
 	}
 	if s.wantPark {
@@ -425,9 +441,10 @@ func (s *Socket) poll() bool {
 }
 
 // stalled reports whether the write timeout (which s has) has run out: no
-// progress for its length. Progress is the transport's backlog shrinking (see settle) or
-// the peer acknowledging bytes: with a slow reader the kernel's buffers can
-// take long to drain while the backlog stays the same, and that is progress.
+// progress for its length. Progress is the kernel taking bytes (see
+// sentMore) or the peer acknowledging them: with a slow reader the kernel's
+// buffers can take long to drain while the transport's backlog stays the
+// same, and that is progress.
 func (s *Socket) stalled(fd int) bool {
 	t := s.tmo
 	if acked, ok := ackedBytes(fd); ok && acked != t.lastAcked {
@@ -443,13 +460,11 @@ func (s *Socket) closedBy(c Conn, err error) {
 		s.conn = nil // the socket lives on, parked
 		return
 	}
-	if s.retainedLen > 0 && errors.Is(err, io.EOF) && s.loop.running() {
+	if errors.Is(err, io.EOF) && s.loop.running() && s.unsent.Load() > 0 {
 		s.takeOver(c) // the peer ended its side with bytes of ours unsent
 	}
-	for _, b := range s.retained {
-		bufPool.Put(b)
-	}
-	s.retained, s.retainedLen, s.marks = nil, 0, nil
+	s.inflight.reset()
+	s.marks = nil
 	var ev error
 	switch {
 	case err != nil:
@@ -484,8 +499,7 @@ func (s *Socket) finishClose(ev error) {
 	}
 	s.endReading(nil, readDone(nil, ev, s)) // if not recorded yet
 	s.reportIn(0)
-	s.reportOut(0)
-	s.backlog.Store(0)
+	s.inflight.reset()
 	s.r.conns.Add(-1)
 	s.loop.stats.disconnected(s.incoming)
 
@@ -535,20 +549,32 @@ func (s *Socket) callEvent(ev error) {
 		return
 	}
 	s.evDone = true
-	if cb := s.cbs.Load().event; cb != nil {
-		s.loop.callEvent(s, cb, ev)
-	}
+	s.loop.deliver(s, s.cbs.Load().event, ev)
 }
 
 // appError delivers a recovered panic of one of s's other callbacks to its
 // event callback; the socket stays open (WithCatchAppErrors).
 func (s *Socket) appError(perr *PanicError) {
 	cb := s.cbs.Load().event
-	if cb == nil {
+	if cb == nil && s.loop.set.defaultEvent == nil {
 		s.loop.log.Error("asyncnet: callback panicked", "panic", perr.Value, "stack", string(perr.Stack))
 		return
 	}
-	s.loop.callEvent(s, cb, s.condition(conditions.EventError, "callback", perr))
+	s.loop.deliver(s, cb, s.condition(conditions.EventError, "callback", perr))
+}
+
+// deliver runs cb, the event callback of s (nil for a server's accept
+// error), with ev; without one, the Loop's default event handler gets it,
+// and without that, the Loop's logger, unless it is an end of file.
+func (l *Loop) deliver(s *Socket, cb EventFunc, ev error) {
+	switch {
+	case cb != nil:
+		l.callEvent(s, cb, ev)
+	case l.set.defaultEvent != nil:
+		l.callEvent(s, l.set.defaultEvent, ev)
+	case !errors.Is(ev, conditions.TCPEOF):
+		l.log.Warn("asyncnet: socket event with no event callback (set core.OnEvent or core.WithDefaultEventHandler)", "event", ev)
+	}
 }
 
 // callEvent runs an event callback; a panic in it is logged (with

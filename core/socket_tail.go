@@ -3,8 +3,6 @@ package core
 import (
 	"net"
 	"os"
-
-	"github.com/valyala/bytebufferpool"
 )
 
 // When the peer ends its side, gnet closes the connection after one try to
@@ -12,25 +10,34 @@ import (
 // docs/design.md, "End of file with bytes unsent".
 
 // takeOver keeps the connection alive past the transport's close so that
-// the bytes it did not send are delivered: gnet closes the descriptor when
-// the peer ends its side, after one try to flush. It runs in OnClose, while
-// the descriptor is still open.
+// the bytes not sent yet are delivered: those the transport holds (gnet
+// closes the descriptor when the peer ends its side, after one try to
+// flush them) and those still in the socket's queue. It runs in OnClose,
+// while the descriptor is still open.
 func (s *Socket) takeOver(c Conn) {
+	if d := s.inflight.Len() - c.OutboundBuffered(); d > 0 {
+		s.inflight.discard(d) // in the kernel already
+	}
 	s.mu.Lock()
-	base, ok := s.kbase, s.kbaseOK
+	base, counted := s.kbase, s.kbaseOK
 	peer := s.peerLocked()
+	var out blockQueue
+	out.push(s.out.take(nil, s.out.Len()))
 	s.mu.Unlock()
-	if !ok {
-		s.loop.log.Warn("asyncnet: peer closed with bytes unsent; this platform cannot finish them", "peer", peer, "bytes", c.OutboundBuffered())
+	if s.inflight.Len() > 0 && !counted {
+		s.loop.log.Warn("asyncnet: peer closed with bytes unsent; this platform cannot finish them", "peer", peer, "bytes", s.inflight.Len()+out.Len())
+		out.reset()
 		return
 	}
 	fd, err := c.Dup()
 	if err != nil {
-		s.loop.log.Warn("asyncnet: cannot keep the connection to finish unsent bytes", "err", err)
+		s.loop.log.Warn("asyncnet: cannot keep the connection to finish unsent bytes; dropped", "peer", peer, "bytes", s.inflight.Len()+out.Len(), "err", err)
+		out.reset()
 		return
 	}
-	tail := &tailFlush{s: s, fd: fd, base: base, handed: s.handed, chunks: s.retained, closed: make(chan bool, 1)}
-	s.retained, s.retainedLen = nil, 0
+	tail := &tailFlush{s: s, fd: fd, base: base, handed: s.handed, closed: make(chan bool, 1)}
+	tail.inflight, s.inflight = s.inflight, blockQueue{}
+	tail.out = out
 	l := s.loop
 	l.hold()
 	l.bg.Add(1)
@@ -42,15 +49,17 @@ func (s *Socket) takeOver(c Conn) {
 	}
 }
 
-// tailFlush writes what the transport left unsent, from its own goroutine.
+// tailFlush writes what the transport left unsent, and the socket's queue
+// after it, from its own goroutine.
 type tailFlush struct {
-	s      *Socket
-	fd     int
-	base   uint64 // kernel count when the transport got the socket
-	handed uint64 // bytes handed to the transport
-	chunks []*bytebufferpool.ByteBuffer
-	nc     net.Conn
-	closed chan bool // true once the transport has closed its descriptor; false if it stopped first
+	s        *Socket
+	fd       int
+	base     uint64     // kernel count when the transport got the socket
+	handed   uint64     // bytes handed to the transport
+	inflight blockQueue // the last bytes handed: the transport may not have sent them all
+	out      blockQueue // never handed
+	nc       net.Conn
+	closed   chan bool // true once the transport has closed its descriptor; false if it stopped first
 }
 
 func (t *tailFlush) run() {
@@ -63,19 +72,19 @@ func (t *tailFlush) run() {
 	case <-t.s.loop.ctx.Done(): // Exit drops what is unsent
 		return
 	}
-	accepted, err := kernelAccepted(t.fd)
-	if err != nil {
-		t.s.loop.log.Warn("asyncnet: cannot count the bytes the kernel took; unsent bytes dropped", "err", err)
-		return
+	if t.inflight.Len() > 0 {
+		accepted, err := kernelAccepted(t.fd)
+		if err != nil {
+			t.s.loop.log.Warn("asyncnet: cannot count the bytes the kernel took; unsent bytes dropped", "err", err)
+			return
+		}
+		if sent := accepted - t.base; sent < t.handed {
+			t.inflight.discard(t.inflight.Len() - int(min(t.handed-sent, uint64(t.inflight.Len()))))
+		} else {
+			t.inflight.reset()
+		}
 	}
-	sent := accepted - t.base
-	if sent >= t.handed {
-		return
-	}
-	unsent := t.handed - sent
-	bufs := tailOf(t.chunks, unsent)
-	if bufs == nil {
-		t.s.loop.log.Error("asyncnet: unsent bytes are no longer held; dropped", "unsent", unsent)
+	if t.inflight.Len()+t.out.Len() == 0 {
 		return
 	}
 	f := os.NewFile(uintptr(t.fd), "asyncnet-tail")
@@ -88,6 +97,7 @@ func (t *tailFlush) run() {
 	t.nc = nc
 	t.s.loop.track(nc) // Exit drops the rest
 	defer t.s.loop.untrack(nc)
+	bufs := net.Buffers(views(views(nil, t.inflight.blocks), t.out.blocks))
 	_, _ = bufs.WriteTo(nc)
 }
 
@@ -101,10 +111,8 @@ func (t *tailFlush) drop() {
 		_ = t.nc.Close()
 		t.nc = nil
 	}
-	for _, b := range t.chunks {
-		bufPool.Put(b)
-	}
-	t.chunks = nil
+	t.inflight.reset()
+	t.out.reset()
 	if t.s != nil {
 		l := t.s.loop
 		t.s = nil
@@ -115,20 +123,3 @@ func (t *tailFlush) drop() {
 
 // closeFD closes a descriptor from Conn.Dup.
 func closeFD(fd int) error { return os.NewFile(uintptr(fd), "").Close() }
-
-// tailOf returns the last n bytes of chunks, or nil if they hold fewer.
-func tailOf(chunks []*bytebufferpool.ByteBuffer, n uint64) net.Buffers {
-	var out net.Buffers
-	for i := len(chunks) - 1; i >= 0 && n > 0; i-- {
-		b := chunks[i].B
-		if uint64(len(b)) >= n {
-			b = b[uint64(len(b))-n:]
-		}
-		out = append(net.Buffers{b}, out...)
-		n -= uint64(len(b))
-	}
-	if n > 0 {
-		return nil
-	}
-	return out
-}

@@ -12,7 +12,7 @@ type Stats struct {
 	Timers          int // Delay and Interval timers not yet run or stopped
 
 	BytesBufferedIn  int64 // bytes received and kept unread (reading disabled, or a stream not reading)
-	BytesBufferedOut int64 // bytes written that the kernel has not taken yet (as of each socket's last flush or tick)
+	BytesBufferedOut int64 // bytes written that the kernel has not taken yet: the sum of Socket.Unsent
 }
 
 // counters keeps a Loop's Stats. One mutex makes each transition (a
@@ -60,9 +60,13 @@ func (c *counters) timers(delta int) { c.update(func(st *Stats) { st.Timers += d
 
 // Stats returns what the Loop holds now. Safe to call from any goroutine.
 func (l *Loop) Stats() Stats {
+	if !l.valid() {
+		return Stats{}
+	}
 	l.stats.mu.Lock()
 	st := l.stats.st
 	l.stats.mu.Unlock()
+	st.BytesBufferedOut = l.bytesOut.Load()
 	if l.started.Load() {
 		for _, r := range l.rs() {
 			st.BytesBufferedIn += r.bytesIn.Load()

@@ -51,6 +51,8 @@ func (l *Loop) newTimer(call string, d time.Duration, repeat bool, fn func()) *T
 	}
 	t.node.owner = t
 	switch {
+	case !l.valid():
+		t.err = zeroLoop(call)
 	case fn == nil:
 		t.err = &ArgError{Call: call, Arg: "fn", Reason: "nil function"}
 	case d < 0 || (repeat && d == 0):

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"io"
 	"log/slog"
 	"net"
 	"sync/atomic"
@@ -95,6 +96,12 @@ type Conn interface {
 	// may be reused when it returns. An error closes the connection (and
 	// OnClose runs) before Write returns.
 	Write(p []byte) (int, error)
+	// Writev writes the slices in order, as Write does, in one system call
+	// where it can; the slices may be reused when it returns.
+	Writev(bs [][]byte) (int, error)
+	// WriteTo moves every buffered byte to w (in place, without a copy of
+	// its own), consuming them.
+	WriteTo(w io.Writer) (int64, error)
 	// OutboundBuffered returns how many written bytes are still buffered.
 	OutboundBuffered() int
 	// SetLinger sets SO_LINGER; 0 makes the next close a reset.

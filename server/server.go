@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"strconv"
 
 	_ "github.com/asyncnet/asyncnet/adapters" // registers the gnet transport
 	"github.com/asyncnet/asyncnet/conditions"
 	"github.com/asyncnet/asyncnet/core"
+	"github.com/asyncnet/asyncnet/internal/netaddr"
 )
 
 // Option configures a server and the sockets it accepts. Every core.Option
@@ -59,7 +59,7 @@ func TCPServer(l *core.Loop, addr string, onRead core.ReadFunc, opts ...Option) 
 	if onRead == nil {
 		return nil, &core.ArgError{Call: call, Arg: "onRead", Reason: "nil read callback"}
 	}
-	if err := checkAddr(addr); err != nil {
+	if _, err := netaddr.Parse(addr, netaddr.Listen); err != nil {
 		return nil, &core.ArgError{Call: call, Arg: "addr", Reason: err.Error()}
 	}
 	st, err := core.Configure(call, core.ForServer, opts...)
@@ -76,32 +76,6 @@ func TCPServer(l *core.Loop, addr string, onRead core.ReadFunc, opts ...Option) 
 		return nil, err
 	}
 	return &Server{ln: x}, nil
-}
-
-// checkAddr checks that addr is "host:port" with a port in 0..65535.
-func checkAddr(addr string) error {
-	_, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("%q: %w", addr, unwrapAddrErr(err))
-	}
-	n, err := strconv.Atoi(port)
-	if err != nil {
-		if _, lerr := net.LookupPort("tcp", port); lerr != nil {
-			return fmt.Errorf("%q: unknown port %q", addr, port)
-		}
-		return nil
-	}
-	if n < 0 || n > 65535 {
-		return fmt.Errorf("%q: port %d out of range 0-65535", addr, n)
-	}
-	return nil
-}
-
-func unwrapAddrErr(err error) error {
-	if ae, ok := err.(*net.AddrError); ok {
-		return fmt.Errorf("%s", ae.Err)
-	}
-	return err
 }
 
 // listen binds addr, with a backlog if one is set.
@@ -123,16 +97,43 @@ func listen(addr string, backlog any) (net.Listener, error) {
 // already accepted live on until they close. Closing a closed server does
 // nothing. It is the equivalent of cl-async's close-tcp-server. Safe to call
 // from any goroutine.
-func (srv *Server) Close() error { return srv.ln.Close() }
+func (srv *Server) Close() error {
+	if srv == nil || srv.ln == nil {
+		return zeroServer("Server.Close")
+	}
+	return srv.ln.Close()
+}
+
+// zeroServer is the error of a method called on a zero or nil Server.
+func zeroServer(call string) error {
+	return &core.ArgError{Call: call, Arg: "srv", Reason: "zero Server (servers come from TCPServer and TCPServerStream)"}
+}
 
 // Closed reports whether Close was called. It is the equivalent of
 // cl-async's tcp-server-closed. Safe to call from any goroutine.
-func (srv *Server) Closed() bool { return srv.ln.Closed() }
+func (srv *Server) Closed() bool { return srv == nil || srv.ln == nil || srv.ln.Closed() }
 
 // Done returns a channel that is closed when the server closes (Exit
 // included). Safe to call from any goroutine.
-func (srv *Server) Done() <-chan struct{} { return srv.ln.Done() }
+func (srv *Server) Done() <-chan struct{} {
+	if srv == nil || srv.ln == nil {
+		return closedChan
+	}
+	return srv.ln.Done()
+}
+
+// closedChan is the Done channel of a zero Server.
+var closedChan = func() chan struct{} {
+	ch := make(chan struct{})
+	close(ch)
+	return ch
+}()
 
 // Addr returns the address the server is bound to, with the real port when
 // port 0 was asked for. Safe to call from any goroutine.
-func (srv *Server) Addr() net.Addr { return srv.ln.Addr() }
+func (srv *Server) Addr() net.Addr {
+	if srv == nil || srv.ln == nil {
+		return nil
+	}
+	return srv.ln.Addr()
+}

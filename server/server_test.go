@@ -208,3 +208,16 @@ func TestNotRunning(t *testing.T) {
 	_, err := server.TCPServer(l, "127.0.0.1:0", echo)
 	require.ErrorIs(t, err, core.ErrLoopNotRunning)
 }
+
+// TestZeroServer: a zero Server's methods report it rather than panic.
+func TestZeroServer(t *testing.T) {
+	var srv server.Server
+	testutil.RequireArgError(t, srv.Close(), "srv")
+	require.True(t, srv.Closed())
+	require.Nil(t, srv.Addr())
+	select {
+	case <-srv.Done():
+	default:
+		t.Fatal("a zero Server's Done is not closed")
+	}
+}

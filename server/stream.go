@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"net"
+	"slices"
 	"sync"
 
 	"github.com/asyncnet/asyncnet/core"
@@ -27,7 +28,7 @@ func TCPServerStream(l *core.Loop, addr string, onRead stream.ReadFunc, opts ...
 	userConnect := st.OnConnect
 	// Each socket gets a read callback of its own that holds its stream,
 	// installed before its first read, so a read costs no allocation.
-	return TCPServer(l, addr, func(*core.Socket, []byte) {}, append(opts,
+	return TCPServer(l, addr, func(*core.Socket, []byte) {}, slices.Concat(opts, []Option{
 		core.WithDontDrainReadBuffer(),
 		core.OnConnect(func(s *core.Socket) {
 			strm := stream.NewAsyncIOStream(s)
@@ -35,7 +36,7 @@ func TCPServerStream(l *core.Loop, addr string, onRead stream.ReadFunc, opts ...
 			if userConnect != nil {
 				userConnect(s)
 			}
-		}))...)
+		})})...)
 }
 
 // ErrListenerClosed is returned by Listener.Accept once the listener is
@@ -64,9 +65,9 @@ type Listener struct {
 // ones are closed.
 func Listen(l *core.Loop, addr string, opts ...Option) (*Listener, error) {
 	ln := &Listener{l: l, conns: make(chan *stream.Conn, acceptQueue), closed: make(chan struct{})}
-	srv, err := TCPServer(l, addr, func(*core.Socket, []byte) {}, append(opts,
+	srv, err := TCPServer(l, addr, func(*core.Socket, []byte) {}, slices.Concat(opts, []Option{
 		core.WithDontDrainReadBuffer(),
-		core.OnConnect(ln.accepted))...)
+		core.OnConnect(ln.accepted)})...)
 	if err != nil {
 		return nil, err
 	}

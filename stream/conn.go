@@ -14,12 +14,14 @@ import (
 
 // ErrInReactor is returned by a blocking method of Conn called on one of
 // the Loop's reactors (inside a callback), where waiting would stall every
-// socket of that reactor, or deadlock.
-var ErrInReactor = errors.New("asyncnet: blocking call inside a callback")
+// socket of that reactor, or deadlock. It is core.ErrInReactor.
+var ErrInReactor = core.ErrInReactor
 
 // ErrDrains is returned by NetConn for a socket that hands its bytes to its
-// read callback: a Conn needs them kept (core.WithDontDrainReadBuffer).
-var ErrDrains = errors.New("asyncnet: socket drains its reads; make it with core.WithDontDrainReadBuffer")
+// read callback: a Conn needs them kept (core.WithDontDrainReadBuffer). It
+// is a bad argument: it matches core.ErrInvalidArgument.
+var ErrDrains error = &core.ArgError{Call: "stream.NetConn", Arg: "s",
+	Reason: "socket drains its reads; make it with core.WithDontDrainReadBuffer"}
 
 // Conn is a net.Conn over a Socket, for code written for goroutines and
 // blocking I/O (bufio, net/http, crypto/tls): Read blocks until bytes, end
@@ -54,6 +56,9 @@ const (
 // the usual way to get one. The Conn takes over the socket's read, drain
 // and event callbacks.
 func NetConn(s *core.Socket) (*Conn, error) {
+	if s == nil || s.Loop() == nil {
+		return nil, &core.ArgError{Call: "stream.NetConn", Arg: "s", Reason: "nil or zero Socket"}
+	}
 	if s.Drains() {
 		return nil, ErrDrains
 	}
@@ -136,13 +141,14 @@ func (c *Conn) Write(p []byte) (int, error) {
 			return written, c.opError("write", os.ErrDeadlineExceeded)
 		default:
 		}
-		if c.s.Congested() && !c.s.Closed() {
+		room := c.s.Available()
+		if (c.s.Congested() || room == 0) && !c.s.Closed() {
 			if err := c.wait(&c.wd, c.writable, "write"); err != nil {
 				return written, err
 			}
 			continue
 		}
-		n, err := c.s.Write(p[:min(len(p), connChunk)])
+		n, err := c.s.Write(p[:min(len(p), connChunk, max(room, 1))])
 		written += n
 		p = p[n:]
 		if err != nil && !errors.Is(err, core.ErrWriteBufferFull) {

@@ -289,3 +289,22 @@ func TestBlockedCallsReturnOnExit(t *testing.T) {
 		require.Error(t, testutil.Recv(t, errs, "a blocked call to return"))
 	}
 }
+
+// TestNetConnArguments: a nil socket, or one that drains its reads, is a
+// bad argument.
+func TestNetConnArguments(t *testing.T) {
+	_, err := stream.NetConn(nil)
+	testutil.RequireArgError(t, err, "s")
+	testutil.Run(t, func(l *core.Loop) {
+		srv, err := server.TCPServer(l, "127.0.0.1:0", func(*core.Socket, []byte) {}, core.OnConnect(func(s *core.Socket) {
+			_, err := stream.NetConn(s)
+			require.ErrorIs(t, err, stream.ErrDrains)
+			testutil.RequireArgError(t, err, "s")
+			_ = s.Close()
+		}))
+		require.NoError(t, err)
+		_, err = client.TCPConnect(l, srv.Addr().String(), func(*core.Socket, []byte) {},
+			core.OnEvent(func(*core.Socket, error) { _ = srv.Close() }))
+		require.NoError(t, err)
+	})
+}

@@ -38,11 +38,11 @@ func run(addr string, serve bool, out io.Writer) error {
 	done := make(chan struct{})
 	defer close(done)
 	return core.StartEventLoop(func(l *core.Loop) {
-		srv, err := server.TCPServer(l, addr, func(s *core.Socket, data []byte) {
-			_, _ = s.Write(data) // echo: data is valid during the call only; Write copies it
-		}, core.OnEvent(func(s *core.Socket, ev error) {
-			fmt.Fprintf(out, "server: %v\n", ev) // end of file, reset, ...
-		}))
+		srv, err := server.TCPServer(l, addr, echo,
+			core.OnDrain(resume),
+			core.OnEvent(func(s *core.Socket, ev error) {
+				fmt.Fprintf(out, "server: %v\n", ev) // end of file, reset, ...
+			}))
 		if err != nil {
 			fmt.Fprintln(out, err)
 			return
@@ -54,7 +54,9 @@ func run(addr string, serve bool, out io.Writer) error {
 		_, err = client.TCPConnect(l, srv.Addr().String(), func(s *core.Socket, data []byte) {
 			fmt.Fprintf(out, "client: got %q\n", data)
 			if next++; next < len(msgs) {
-				_, _ = s.Write([]byte(msgs[next]))
+				if _, err := s.Write([]byte(msgs[next])); err != nil {
+					fmt.Fprintf(out, "client: %v\n", err)
+				}
 				return
 			}
 			_ = s.Close()
@@ -81,3 +83,19 @@ func run(addr string, serve bool, out io.Writer) error {
 		}()
 	})
 }
+
+// echo sends back what it reads. data is valid during the call only; Write
+// copies it. A peer that sends faster than it reads the echo would make the
+// unsent bytes pile up: once they pass the high watermark (Congested),
+// echo stops reading that peer, whom TCP then holds back, until resume.
+func echo(s *core.Socket, data []byte) {
+	if _, err := s.Write(data); err != nil {
+		return // the socket is closed; its OnEvent says why
+	}
+	if s.Congested() {
+		_ = s.Disable(true, false)
+	}
+}
+
+// resume reads the peer again once what it was sent has drained.
+func resume(s *core.Socket) { _ = s.Enable(true, false) }

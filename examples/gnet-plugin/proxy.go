@@ -32,7 +32,11 @@ func (px *proxy) options() []core.Option {
 // loop) and keeps it as the client's data.
 func (px *proxy) connect(in *core.Socket) {
 	out, err := client.TCPConnect(in.Loop(), px.backend,
-		func(_ *core.Socket, data []byte) { _, _ = in.Write(data) },
+		func(out *core.Socket, data []byte) {
+			if _, err := in.Write(data); err != nil {
+				_ = out.Close() // the client is gone: so is its backend connection
+			}
+		},
 		core.WithReadTimeout(px.timeout),
 		core.OnEvent(func(_ *core.Socket, ev error) {
 			fmt.Fprintf(px.out, "proxy: backend connection: %v\n", ev) // refused, timeout, closed, ...
@@ -49,7 +53,9 @@ func (px *proxy) connect(in *core.Socket) {
 // read forwards what the client sent; the backend socket buffers it until
 // it is connected. (examples/proxy adds flow control for bulk transfers.)
 func (px *proxy) read(in *core.Socket, data []byte) {
-	_, _ = in.Data().(*core.Socket).Write(data)
+	if _, err := in.Data().(*core.Socket).Write(data); err != nil {
+		_ = in.Close() // the backend connection is gone: so is its client
+	}
 }
 
 // clientEvent closes the backend connection once the client has gone.

@@ -79,7 +79,10 @@ func forward(s *core.Socket, data []byte) {
 	if peer == nil {
 		return
 	}
-	_, _ = peer.Write(data)
+	if _, err := peer.Write(data); err != nil {
+		_ = s.Close() // the other side is gone: so is this one
+		return
+	}
 	if peer.Congested() {
 		pauses.Add(1)
 		_ = s.Disable(true, false)
