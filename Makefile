@@ -5,7 +5,7 @@ PKGS        := ./...
 
 BENCH       := cd bench &&
 
-.PHONY: deps test vet lint fmt fmt-check staticcheck layering crossvet bench bench-go bench-smoke fuzz-smoke ci
+.PHONY: deps test vet lint fmt fmt-check staticcheck layering crossvet bench bench-go bench-mem bench-smoke fuzz-smoke ci
 
 ## deps: install what some tests use (openssl, for the TLS interop test),
 ## from Debian's packages, if missing. Tests skip, saying why, without them.
@@ -62,12 +62,20 @@ bench:
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 $(PKGS)
 
+## bench-mem: memory under abuse of the caps (bench/cmd/benchmem,
+## docs/benchmarks.md): peers that never read, or flood, against the write
+## and read caps; 3 rounds, under a minute. BENCHMEMFLAGS passes flags to
+## benchmem (-json, -scenarios write-cap -n 100 -cap 8MiB ...).
+bench-mem:
+	$(BENCH) $(GO) run ./cmd/benchmem $(BENCHMEMFLAGS)
+
 ## bench-smoke: every Go benchmark once, and the suite for a few seconds,
 ## small, plots included, so that none rots (no timing is checked).
 bench-smoke:
 	ASYNCNET_BENCH_IDLE=200 $(GO) test -run '^$$' -bench . -benchtime 1x $(PKGS)
 	tmp=$$(mktemp -d) && $(BENCH) $(GO) run ./cmd/benchrun -smoke -out $$tmp && \
 		$(GO) run ./cmd/benchplot -in $$tmp -out $$tmp && rm -rf $$tmp
+	$(BENCH) $(GO) run ./cmd/benchmem -smoke
 
 ## fuzz-smoke: every fuzz target for a few seconds beyond its checked-in
 ## corpus (which `make test` already runs), so that none rots.
