@@ -95,10 +95,20 @@ func main() {
 	if o.smoke {
 		o.rounds, o.warmup, o.duration, o.idleConns, o.tools = 1, 100*time.Millisecond, 300*time.Millisecond, 100, false
 		o.burst = min(o.burst, 100)
+		if !flagSet("churn") { // both close modes and both sizes, in half the time
+			o.churn = []string{churnScenarios[0].name, churnScenarios[3].name}
+		}
 	}
 	if err := run(o); err != nil {
 		log.Fatal(err)
 	}
+}
+
+// flagSet reports whether the command line set the flag name.
+func flagSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 func split(s string) []string {
