@@ -240,3 +240,36 @@ func TestErrorsString(t *testing.T) {
 	require.Len(t, ErrorKinds, len(e.Counts()))
 	require.EqualValues(t, 3, e.Total())
 }
+
+func TestBurstAsyncnet(t *testing.T) {
+	srv, addr := newEnds(t)
+	const conns = 100
+	held := 0
+	r, err := BurstAsyncnet(context.Background(), BurstConfig{Addr: addr, Conns: conns, Size: 64, Held: func() {
+		held++
+		require.EqualValues(t, conns, srv.accepted.Load(), "every connection is open when Held runs")
+	}}, 1)
+	require.NoError(t, err)
+	require.Equal(t, 1, held)
+	require.Zero(t, r.Errors.Total(), r.Errors.String())
+	require.EqualValues(t, conns, r.Conns)
+	require.Positive(t, r.Open)
+	require.Positive(t, r.P50)
+	eof, reset := srv.collect(t)
+	require.Equal(t, conns, eof)
+	require.Zero(t, reset)
+}
+
+func TestBurstAsyncnetCountsFailures(t *testing.T) {
+	r, err := BurstAsyncnet(context.Background(), BurstConfig{Addr: echoServer(t, true), Conns: 10, Size: 64}, 1)
+	require.NoError(t, err)
+	require.Zero(t, r.Conns)
+	require.EqualValues(t, 10, r.Errors.Bad, r.Errors.String())
+
+	r, err = BurstAsyncnet(context.Background(), BurstConfig{Addr: closedPort(t), Conns: 10, Size: 64}, 1)
+	require.NoError(t, err)
+	require.EqualValues(t, 10, r.Errors.Refused, r.Errors.String())
+
+	_, err = BurstAsyncnet(context.Background(), BurstConfig{Addr: "127.0.0.1:1", Conns: 1, Size: 64, Sources: 2}, 1)
+	require.ErrorContains(t, err, "Sources")
+}

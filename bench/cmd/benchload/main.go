@@ -4,11 +4,15 @@
 //
 //	benchload -addr 127.0.0.1:7007 -conns 100 -size 64 -depth 1 -duration 5s
 //	benchload -mode churn -addr 127.0.0.1:7007 -conns 64 -close rst -duration 5s
-//	benchload -mode burst -addr 127.0.0.1:7007 -conns 10000
+//	benchload -mode burst -addr 127.0.0.1:7007 -conns 10000 -sources 16
+//	benchload -mode burst -client asyncnet -addr 127.0.0.1:7007 -conns 10000
 //
 // The echo mode keeps -conns connections busy; churn has -conns clients
 // each connect, echo one message and close, in a loop; burst opens -conns
-// connections at once, echoes one message on each, then closes them all.
+// connections at once, echoes one message on each, then closes them all,
+// with the suite's epoll client or, with -client asyncnet, with asyncnet's
+// own client.TCPConnect, and reports this process's peak goroutines and OS
+// threads too.
 package main
 
 import (
@@ -29,6 +33,7 @@ func main() {
 	var cfg load.Config
 	mode := flag.String("mode", "echo", "echo, churn or burst")
 	closeMode := flag.String("close", "fin", "churn: how clients close, fin or rst")
+	cl := flag.String("client", "epoll", "burst: the client, epoll (the suite's) or asyncnet (client.TCPConnect on a Loop of one reactor)")
 	sources := flag.Int("sources", 0, "churn, burst: IPv4 loopback source addresses to spread over (127.0.0.2 and up; 0: 127.0.0.1)")
 	flag.StringVar(&cfg.Addr, "addr", "127.0.0.1:7007", "the echo server (loopback only)")
 	flag.IntVar(&cfg.Conns, "conns", 100, "connections (churn: concurrent clients)")
@@ -51,7 +56,7 @@ func main() {
 				Warmup: cfg.Warmup, Duration: cfg.Duration, Sources: *sources})
 		}
 	case "burst":
-		err = runBurst(ctx, load.BurstConfig{Addr: cfg.Addr, Conns: cfg.Conns, Size: cfg.Size, Sources: *sources})
+		err = runBurst(ctx, *cl, load.BurstConfig{Addr: cfg.Addr, Conns: cfg.Conns, Size: cfg.Size, Sources: *sources})
 	default:
 		err = fmt.Errorf("-mode %q: want echo, churn or burst", *mode)
 	}
@@ -89,12 +94,24 @@ func runChurn(ctx context.Context, cfg load.ChurnConfig) error {
 	return nil
 }
 
-func runBurst(ctx context.Context, cfg load.BurstConfig) error {
-	r, err := load.Burst(ctx, cfg)
+func runBurst(ctx context.Context, cl string, cfg load.BurstConfig) error {
+	var r load.BurstResult
+	var err error
+	peaks := samplePeaks()
+	switch cl {
+	case "epoll":
+		r, err = load.Burst(ctx, cfg)
+	case "asyncnet":
+		r, err = load.BurstAsyncnet(ctx, cfg, 1)
+	default:
+		err = fmt.Errorf("-client %q: want epoll or asyncnet", cl)
+	}
+	goroutines, threads := peaks()
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%d connections: %d echoed; open %v, close %v; connect to reply p50 %v, p99 %v, p99.9 %v; errors: %v\n",
-		cfg.Conns, r.Conns, r.Open, r.Close, r.P50, r.P99, r.P999, r.Errors)
+	fmt.Printf("%d connections (%s client): %d echoed; open %v, close %v; connect to reply p50 %v, p99 %v, p99.9 %v; "+
+		"client peak %d goroutines, %d threads; errors: %v\n",
+		cfg.Conns, cl, r.Conns, r.Open, r.Close, r.P50, r.P99, r.P999, goroutines, threads, r.Errors)
 	return nil
 }
