@@ -18,7 +18,7 @@
 // By default the servers run on CPU 0 with one event loop and the load on
 // CPU 1 (with -pin=false both float over every CPU). Run from bench/:
 //
-//	go run ./cmd/benchrun                      # everything, 5 rounds (about 40 minutes)
+//	go run ./cmd/benchrun                      # everything, 5 rounds (about 35 minutes)
 //	go run ./cmd/benchrun -smoke -out /tmp/x   # a few seconds: checks it all works
 //	go run ./cmd/benchrun -scenarios "" -idle 0 -tool-loads plaintext-close -out /tmp/c   # churn only
 package main
@@ -316,9 +316,11 @@ func checkToolLoads(names []string) error {
 }
 
 // checkFDs makes sure that the client side of the largest load fits under
-// the descriptor limit (the server, a process of its own, needs as many).
-func checkFDs(scs []scenario, idle int) error {
-	need := idle
+// the descriptor limit (the server, a process of its own, needs as many):
+// the echo scenarios' connections, or held, those the idle probe or the
+// burst holds at once.
+func checkFDs(scs []scenario, held int) error {
+	need := held
 	for _, sc := range scs {
 		need = max(need, sc.conns)
 	}
@@ -327,7 +329,7 @@ func checkFDs(scs []scenario, idle int) error {
 		return err
 	}
 	if uint64(need)+100 > lim.Cur {
-		return fmt.Errorf("%d connections need more descriptors than the limit of %d (ulimit -n): use a smaller -idle or fewer -scenarios", need, lim.Cur)
+		return fmt.Errorf("%d connections need more descriptors than the limit of %d (ulimit -n): use a smaller -idle or -burst, or fewer -scenarios", need, lim.Cur)
 	}
 	return nil
 }
