@@ -5,7 +5,7 @@ PKGS        := ./...
 
 BENCH       := cd bench &&
 
-.PHONY: deps test vet lint fmt fmt-check staticcheck layering crossvet bench bench-go bench-mem bench-smoke fuzz-smoke ci
+.PHONY: deps test vet lint fmt fmt-check staticcheck layering crossvet bench bench-churn bench-go bench-mem bench-smoke fuzz-smoke ci
 
 ## deps: install what some tests use (openssl, for the TLS interop test),
 ## from Debian's packages, if missing. Tests skip, saying why, without them.
@@ -51,12 +51,21 @@ crossvet:
 	GOOS=freebsd $(GO) vet $(PKGS)
 
 ## bench: the benchmark suite (bench/, docs/benchmarks.md): every server,
-## interleaved, about 25 minutes; CSV and summary.md in bench/results,
-## plots in docs/img. BENCHFLAGS passes flags to benchrun (-rounds 5 ...).
+## interleaved, churn included, about 35 minutes; CSV and summary.md in
+## bench/results, plots in docs/img. BENCHFLAGS passes flags to benchrun
+## (-rounds 5 ...).
 bench:
 	bench/scripts/install-tools.sh
 	$(BENCH) $(GO) run ./cmd/benchrun -out results $(BENCHFLAGS)
 	$(BENCH) $(GO) run ./cmd/benchplot -in results -out ../docs/img
+
+## bench-churn: only the short-lived connection loads (churn, the 10,000
+## connection burst, wrk with Connection: close), 3 rounds of 2 s, about 5
+## minutes; CSV and summary.md in bench/results/churn.
+bench-churn:
+	bench/scripts/install-tools.sh
+	$(BENCH) $(GO) run ./cmd/benchrun -scenarios "" -idle 0 -tool-loads plaintext-close \
+		-rounds 3 -warmup 500ms -duration 2s -out results/churn $(BENCHFLAGS)
 
 ## bench-go: the library's Go benchmarks, with allocation counts.
 bench-go:
@@ -70,7 +79,8 @@ bench-mem:
 	$(BENCH) $(GO) run ./cmd/benchmem $(BENCHMEMFLAGS)
 
 ## bench-smoke: every Go benchmark once, and the suite for a few seconds,
-## small, plots included, so that none rots (no timing is checked).
+## small (churn and a 100-connection burst included), plots included, so
+## that none rots (no timing is checked).
 bench-smoke:
 	ASYNCNET_BENCH_IDLE=200 $(GO) test -run '^$$' -bench . -benchtime 1x $(PKGS)
 	tmp=$$(mktemp -d) && $(BENCH) $(GO) run ./cmd/benchrun -smoke -out $$tmp && \

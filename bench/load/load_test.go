@@ -34,9 +34,9 @@ func TestBuckets(t *testing.T) {
 	}
 }
 
-// echoServer serves echo (or, with corrupt, echo with a byte changed) on a
-// loopback port until the test ends.
-func echoServer(t *testing.T, corrupt bool) string {
+// serve runs handle on a goroutine for every connection to a loopback
+// port, until the test ends, and returns the port's address.
+func serve(t *testing.T, handle func(c net.Conn)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -49,23 +49,35 @@ func echoServer(t *testing.T, corrupt bool) string {
 			}
 			go func() {
 				defer c.Close()
-				buf := make([]byte, 4096)
-				for {
-					n, err := c.Read(buf)
-					if err != nil {
-						return
-					}
-					if corrupt {
-						buf[0]++
-					}
-					if _, err := c.Write(buf[:n]); err != nil {
-						return
-					}
-				}
+				handle(c)
 			}()
 		}
 	}()
 	return ln.Addr().String()
+}
+
+// echo echoes c (with corrupt, with a byte changed) until the peer goes,
+// and returns the read error that ended it.
+func echo(c net.Conn, corrupt bool) error {
+	buf := make([]byte, 4096)
+	for {
+		n, err := c.Read(buf)
+		if err != nil {
+			return err
+		}
+		if corrupt {
+			buf[0]++
+		}
+		if _, err := c.Write(buf[:n]); err != nil {
+			return err
+		}
+	}
+}
+
+// echoServer serves echo (or, with corrupt, echo with a byte changed) on a
+// loopback port until the test ends.
+func echoServer(t *testing.T, corrupt bool) string {
+	return serve(t, func(c net.Conn) { _ = echo(c, corrupt) })
 }
 
 func TestRun(t *testing.T) {

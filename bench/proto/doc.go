@@ -44,14 +44,17 @@
 // A Content-Length body is skipped (up to MaxHTTPBodyBytes; repeated
 // Content-Length fields must agree). Empty lines before a request line are
 // ignored, as RFC 9112 recommends. A HEAD request gets the response without
-// its content.
+// its content. A request whose Connection field has the "close" option gets
+// the response with "Connection: close" (HTTPCloseResponse) and is the last
+// one answered: the function returns ErrHTTPConnectionClose, and the server
+// writes out and closes the connection, as it does on errors.
 //
 // Not supported, deliberately:
 //   - Transfer-Encoding (chunked request bodies): the request is rejected
 //     with ErrHTTPTransferEncoding rather than misparsed.
-//   - "Connection: close" and HTTP/1.0 non-persistent connections: the
-//     functions cannot tell the caller to close after a response; wrk keeps
-//     connections alive.
+//   - HTTP/1.0's non-persistent default: an HTTP/1.0 request without
+//     "Connection: close" gets a persistent answer (its Content-Length still
+//     tells the client where the response ends).
 //   - "Expect: 100-continue": no interim response is sent, so such a client
 //     waits for its own timeout before sending the body.
 //   - Validation of header field values (other than Content-Length) and of

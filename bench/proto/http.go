@@ -7,14 +7,24 @@ import (
 
 // HTTPResponse is the fixed response sent for every request. It has no Date
 // header on purpose: see the package documentation.
-const HTTPResponse = httpHeadResponse + "Hello, World!"
+const HTTPResponse = httpHeadResponse + httpContent
 
-// httpHeadResponse is HTTPResponse without its content, the answer to HEAD.
-const httpHeadResponse = "HTTP/1.1 200 OK\r\n" +
-	"Server: bench\r\n" +
-	"Content-Type: text/plain\r\n" +
-	"Content-Length: 13\r\n" +
-	"\r\n"
+// HTTPCloseResponse is the response to a request with "Connection: close":
+// HTTPResponse with that field too, as RFC 9112 (section 9.6) asks of the
+// last response on a connection.
+const HTTPCloseResponse = httpCloseHeadResponse + httpContent
+
+const (
+	httpContent = "Hello, World!"
+	httpFields  = "HTTP/1.1 200 OK\r\n" +
+		"Server: bench\r\n" +
+		"Content-Type: text/plain\r\n" +
+		"Content-Length: 13\r\n"
+	// httpHeadResponse is HTTPResponse without its content, the answer to
+	// HEAD; httpCloseHeadResponse is HTTPCloseResponse's.
+	httpHeadResponse      = httpFields + "\r\n"
+	httpCloseHeadResponse = httpFields + "Connection: close\r\n\r\n"
+)
 
 const (
 	// MaxHTTPHeaderBytes bounds the header section of a request: the request
@@ -38,6 +48,14 @@ var (
 	ErrHTTPTransferEncoding = errors.New("proto: HTTP Transfer-Encoding not supported")
 )
 
+// ErrHTTPConnectionClose is returned by AppendHTTPResponses after the
+// response to a request with "Connection: close". It is not a protocol
+// error: out ends with that response (HTTPCloseResponse), consumed ends
+// with that request, and the server writes out and then closes the
+// connection, without answering the requests pipelined after it (RFC 9112,
+// section 9.6).
+var ErrHTTPConnectionClose = errors.New("proto: the HTTP request asked to close the connection")
+
 var crlfcrlf = []byte("\r\n\r\n")
 
 // AppendHTTPResponses answers every complete HTTP/1.1 request at the start of in
@@ -49,7 +67,8 @@ var crlfcrlf = []byte("\r\n\r\n")
 //
 // Every request gets HTTPResponse, whatever its method and target, except
 // that a HEAD request gets the same status line and header fields without
-// the content. Empty lines before a request line are skipped (RFC 9112,
+// the content, and that a request with the "close" option in a Connection
+// field gets HTTPCloseResponse and ends the call with ErrHTTPConnectionClose. Empty lines before a request line are skipped (RFC 9112,
 // section 2.2). On error, out and consumed still cover the requests before
 // the bad one, so a server may write out before it closes the connection.
 func AppendHTTPResponses(dst, in []byte) (out []byte, consumed int, err error) {
@@ -76,43 +95,61 @@ func AppendHTTPResponses(dst, in []byte) (out []byte, consumed int, err error) {
 			}
 			break // wait for the rest of the header section
 		}
-		isHead, bodyLen, err := parseHTTPHead(rest[:end+2])
+		h, err := parseHTTPHead(rest[:end+2])
 		if err != nil {
 			return dst, pos, err
 		}
-		total := end + len(crlfcrlf) + bodyLen
+		total := end + len(crlfcrlf) + h.bodyLen
 		if len(rest) < total {
 			break // wait for the rest of the body
 		}
-		if isHead {
-			dst = append(dst, httpHeadResponse...)
-		} else {
-			dst = append(dst, HTTPResponse...)
-		}
+		dst = append(dst, h.response()...)
 		pos += total
+		if h.close {
+			return dst, pos, ErrHTTPConnectionClose
+		}
 	}
 	return dst, pos, nil
 }
 
+// httpHead is what the response to a request depends on.
+type httpHead struct {
+	isHead  bool // the method is HEAD
+	close   bool // a Connection field has the "close" option
+	bodyLen int
+}
+
+// response returns the response to the request.
+func (h httpHead) response() string {
+	switch {
+	case h.isHead && h.close:
+		return httpCloseHeadResponse
+	case h.isHead:
+		return httpHeadResponse
+	case h.close:
+		return HTTPCloseResponse
+	}
+	return HTTPResponse
+}
+
 // parseHTTPHead checks a header section without its final empty line: a
-// request line and zero or more header fields, each ending with CRLF. It
-// reports whether the method is HEAD and the body length.
-func parseHTTPHead(head []byte) (isHead bool, bodyLen int, err error) {
+// request line and zero or more header fields, each ending with CRLF.
+func parseHTTPHead(head []byte) (httpHead, error) {
 	i := bytes.IndexByte(head, '\n') // head ends with "\r\n", so i >= 0
 	if i < 1 || head[i-1] != '\r' {
-		return false, 0, ErrHTTPRequestLine
+		return httpHead{}, ErrHTTPRequestLine
 	}
 	isHead, ok := parseRequestLine(head[:i-1])
 	if !ok {
-		return false, 0, ErrHTTPRequestLine
+		return httpHead{}, ErrHTTPRequestLine
 	}
 	head = head[i+1:]
 
-	bodyLen = -1
+	h := httpHead{isHead: isHead, bodyLen: -1}
 	for len(head) > 0 {
 		i := bytes.IndexByte(head, '\n')
 		if i < 1 || head[i-1] != '\r' {
-			return false, 0, ErrHTTPHeaderLine // bare LF
+			return httpHead{}, ErrHTTPHeaderLine // bare LF
 		}
 		line := head[:i-1]
 		head = head[i+1:]
@@ -121,29 +158,46 @@ func parseHTTPHead(head []byte) (isHead bool, bodyLen int, err error) {
 		if colon < 1 || !isToken(line[:colon]) {
 			// Also rejects obs-fold continuation lines and whitespace
 			// between the field name and the colon (RFC 9112, 5.1, 5.2).
-			return false, 0, ErrHTTPHeaderLine
+			return httpHead{}, ErrHTTPHeaderLine
 		}
 		name := line[:colon]
 		switch {
 		case equalFoldASCII(name, "content-length"):
 			n, err := parseContentLength(trimOWS(line[colon+1:]))
 			if err != nil {
-				return false, 0, err
+				return httpHead{}, err
 			}
-			if bodyLen >= 0 && n != bodyLen {
-				return false, 0, ErrHTTPContentLength // conflicting values
+			if h.bodyLen >= 0 && n != h.bodyLen {
+				return httpHead{}, ErrHTTPContentLength // conflicting values
 			}
-			bodyLen = n
+			h.bodyLen = n
 		case equalFoldASCII(name, "transfer-encoding"):
 			// A chunked body cannot be skipped by this parser, and guessing
 			// would desynchronize the connection.
-			return false, 0, ErrHTTPTransferEncoding
+			return httpHead{}, ErrHTTPTransferEncoding
+		case equalFoldASCII(name, "connection"):
+			h.close = h.close || hasOption(line[colon+1:], "close")
 		}
 	}
-	if bodyLen < 0 {
-		bodyLen = 0
+	h.bodyLen = max(h.bodyLen, 0)
+	return h, nil
+}
+
+// hasOption reports whether the comma-separated list of a Connection
+// field's value holds the option lower (compared ignoring ASCII case).
+func hasOption(value []byte, lower string) bool {
+	for len(value) > 0 {
+		item := value
+		if i := bytes.IndexByte(value, ','); i >= 0 {
+			item, value = value[:i], value[i+1:]
+		} else {
+			value = nil
+		}
+		if equalFoldASCII(trimOWS(item), lower) {
+			return true
+		}
 	}
-	return isHead, bodyLen, nil
+	return false
 }
 
 // parseRequestLine checks method SP request-target SP HTTP-version, with an

@@ -16,6 +16,9 @@ const wrkRequest = "GET /plaintext HTTP/1.1\r\n" +
 
 const minimalGet = "GET / HTTP/1.1\r\n\r\n"
 
+// closeGet is what wrk sends with -H "Connection: close".
+const closeGet = "GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nConnection: close\r\n\r\n"
+
 func responses(n int) string { return strings.Repeat(HTTPResponse, n) }
 
 // headerOfSize returns a complete GET header section of exactly n bytes.
@@ -65,6 +68,32 @@ var httpCases = []appendCase{
 	{name: "similar header names ignored", in: "GET / HTTP/1.1\r\nContent-Lengthx: 5\r\nX-Content-Length: 5\r\n\r\n", out: responses(1), consumed: -1},
 	{name: "header section at limit", in: headerOfSize(MaxHTTPHeaderBytes), out: responses(1), consumed: -1},
 	{name: "header section below limit, unterminated", in: headerOfSize(MaxHTTPHeaderBytes)[:MaxHTTPHeaderBytes-1], out: "", consumed: 0},
+
+	{name: "connection keep-alive", in: wrkRequest, out: responses(1), consumed: -1},
+	{name: "connection option like close", in: "GET / HTTP/1.1\r\nConnection: closed, x-close\r\n\r\n", out: responses(1), consumed: -1},
+	{name: "close-ish field name", in: "GET / HTTP/1.1\r\nProxy-Connection: close\r\n\r\n", out: responses(1), consumed: -1},
+
+	// Connection: close ends the answers with ErrHTTPConnectionClose.
+	{name: "connection close", in: closeGet, out: HTTPCloseResponse, consumed: -1, err: ErrHTTPConnectionClose},
+	{
+		name:     "connection close ends pipelining",
+		in:       minimalGet + closeGet + minimalGet,
+		out:      HTTPResponse + HTTPCloseResponse,
+		consumed: len(minimalGet + closeGet),
+		err:      ErrHTTPConnectionClose,
+	},
+	{name: "connection close any case", in: "GET / HTTP/1.1\r\nconnection: CLOSE\r\n\r\n", out: HTTPCloseResponse, consumed: -1, err: ErrHTTPConnectionClose},
+	{name: "connection close in a list", in: "GET / HTTP/1.1\r\nConnection: keep-alive ,\tclose , te\r\n\r\n", out: HTTPCloseResponse, consumed: -1, err: ErrHTTPConnectionClose},
+	{name: "connection close in a second field", in: "GET / HTTP/1.1\r\nConnection: te\r\nConnection: close\r\n\r\n", out: HTTPCloseResponse, consumed: -1, err: ErrHTTPConnectionClose},
+	{name: "connection close HEAD", in: "HEAD / HTTP/1.1\r\nConnection: close\r\n\r\n", out: httpCloseHeadResponse, consumed: -1, err: ErrHTTPConnectionClose},
+	{
+		name:     "connection close after its body",
+		in:       "POST / HTTP/1.1\r\nConnection: close\r\nContent-Length: 3\r\n\r\nabc" + minimalGet,
+		out:      HTTPCloseResponse,
+		consumed: len("POST / HTTP/1.1\r\nConnection: close\r\nContent-Length: 3\r\n\r\nabc"),
+		err:      ErrHTTPConnectionClose,
+	},
+	{name: "connection close, body incomplete", in: "POST / HTTP/1.1\r\nConnection: close\r\nContent-Length: 3\r\n\r\nab", out: "", consumed: 0},
 
 	// Errors.
 	{name: "header section over limit", in: headerOfSize(MaxHTTPHeaderBytes + 1), consumed: 0, err: ErrHTTPHeaderTooLarge},
@@ -125,6 +154,7 @@ func TestAppendHTTPResponsesAllocs(t *testing.T) {
 		"partial":     wrkRequest + wrkRequest[:40],
 		"head":        "HEAD / HTTP/1.1\r\n\r\n",
 		"error":       minimalGet + "GET /\r\n\r\n",
+		"close":       minimalGet + closeGet + minimalGet,
 	}
 	requireNoAllocs(t, AppendHTTPResponses, 16*len(HTTPResponse), inputs)
 }

@@ -64,6 +64,26 @@ func TestServers(t *testing.T) {
 	}
 }
 
+// TestHTTPConnectionClose checks that every HTTP server answers a request
+// with "Connection: close" and then closes the connection, unasked to
+// answer the request pipelined after it.
+func TestHTTPConnectionClose(t *testing.T) {
+	for _, impl := range Impls(HTTP) {
+		t.Run(impl, func(t *testing.T) {
+			addr := testutil.FreePort(t)
+			srv, err := Start(impl, HTTP, addr, 1)
+			require.NoError(t, err)
+			defer func() { require.NoError(t, srv.Close()) }()
+			c := dial(t, addr)
+			_, err = io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nConnection: close\r\n\r\nGET / HTTP/1.1\r\n\r\n")
+			require.NoError(t, err)
+			got, err := io.ReadAll(c) // until the server closes
+			require.NoError(t, err)
+			require.Equal(t, proto.HTTPResponse+proto.HTTPCloseResponse, string(got))
+		})
+	}
+}
+
 func TestStartErrors(t *testing.T) {
 	_, err := Start("nonsense", Echo, testutil.FreePort(t), 1)
 	require.ErrorContains(t, err, "no implementation")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -54,37 +53,14 @@ func runEcho(ctx context.Context, sp serverSpec, impl string, sc scenario, warmu
 	}
 	defer pool.Close()
 
-	// Sample the server's CPU time at the edges of the measuring window.
-	type sample struct {
-		cpu, clientCPU time.Duration
-		rss            int64
-		err            error
-	}
-	samples := make(chan sample, 1)
-	go func() {
-		time.Sleep(warmup)
-		var perr error
-		if profile != "" {
-			perr = p.command("cpu " + profile)
-		}
-		c0, err0 := p.cpu()
-		l0, err1 := selfCPU()
-		time.Sleep(duration)
-		c1, err2 := p.cpu()
-		l1, err3 := selfCPU()
-		rss, err4 := p.rssKiB()
-		if profile != "" && perr == nil {
-			perr = p.command("cpu stop")
-		}
-		samples <- sample{c1 - c0, l1 - l0, rss, errors.Join(err0, err1, err2, err3, err4, perr)}
-	}()
+	samples := measureWindow(p, warmup, duration, profile)
 	r, err := pool.Run(ctx)
 	s := <-samples
 	if err != nil {
 		return echoResult{}, fmt.Errorf("%s: %w", impl, err)
 	}
 	if s.err != nil {
-		return echoResult{}, fmt.Errorf("%s: reading its CPU time: %w", impl, s.err)
+		return echoResult{}, fmt.Errorf("%s: sampling the measuring window: %w", impl, s.err)
 	}
 	return echoResult{Result: r, cpu: s.cpu, rss: s.rss, clientCPU: s.clientCPU}, nil
 }

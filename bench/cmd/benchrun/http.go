@@ -42,17 +42,23 @@ end
 request = function() return req end
 `
 
-// toolRuns returns the loads to run, for a measuring time of d.
+// toolRuns returns the loads to run, for a measuring time of d, with conns
+// connections.
 func toolRuns(d time.Duration, conns int) []toolRun {
 	secs := strconv.Itoa(max(1, int(d.Seconds())))
 	c := strconv.Itoa(conns)
-	wrk := func(scenario string, extra ...string) toolRun {
+	// wrk runs with a header, if not "", and with that pipelining depth
+	// (pipeline.lua), if not "".
+	wrk := func(scenario, header, depth string) toolRun {
 		return toolRun{tool: "wrk", proto: "http", scenario: scenario, parse: parseWrk,
 			args: func(addr, dir string) []string {
-				a := []string{"-t1", "-c" + c, "-d" + secs + "s", "--latency", "http://" + addr + "/"}
-				if len(extra) > 0 {
-					a = append(a, "-s", filepath.Join(dir, "pipeline.lua"), "--")
-					a = append(a, extra...)
+				a := []string{"-t1", "-c" + c, "-d" + secs + "s", "--latency"}
+				if header != "" {
+					a = append(a, "-H", header)
+				}
+				a = append(a, "http://"+addr+"/")
+				if depth != "" {
+					a = append(a, "-s", filepath.Join(dir, "pipeline.lua"), "--", depth)
 				}
 				return a
 			}}
@@ -67,8 +73,10 @@ func toolRuns(d time.Duration, conns int) []toolRun {
 	}
 	n := int(d.Seconds() * 100_000) // about d at 100k requests/s
 	return []toolRun{
-		wrk("plaintext"),
-		wrk("plaintext-pipeline16", "16"),
+		wrk("plaintext", "", ""),
+		wrk("plaintext-pipeline16", "", "16"),
+		wrk("plaintext-close", "Connection: close", ""), // a connection per request: churn
+
 		redis("ping_inline", "1", n),
 		redis("ping_inline-pipeline16", "16", n*8),
 	}

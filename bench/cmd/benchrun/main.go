@@ -5,16 +5,22 @@
 //
 //   - echo: a closed-loop load (package load) in five scenarios, from one
 //     connection ping-pong to 10,000 connections of which 1 % are active;
+//   - churn: short-lived connections (package load's Churn), clients that
+//     each connect, echo 64 bytes and close (with FIN or a reset), in a loop;
+//   - a burst: 10,000 connections opened at once, one echo each, closed
+//     together (package load's Burst);
 //   - idle memory: the server's resident memory per connection with N idle
 //     connections, after one echo each;
-//   - HTTP plaintext with wrk and RESP PING with redis-benchmark, if they
+//   - HTTP plaintext with wrk (also with "Connection: close", a new
+//     connection per request) and RESP PING with redis-benchmark, if they
 //     are installed (scripts/install-tools.sh installs them).
 //
 // By default the servers run on CPU 0 with one event loop and the load on
 // CPU 1 (with -pin=false both float over every CPU). Run from bench/:
 //
-//	go run ./cmd/benchrun                      # everything, 5 rounds (about 25 minutes)
+//	go run ./cmd/benchrun                      # everything, 5 rounds (about 35 minutes)
 //	go run ./cmd/benchrun -smoke -out /tmp/x   # a few seconds: checks it all works
+//	go run ./cmd/benchrun -scenarios "" -idle 0 -tool-loads plaintext-close -out /tmp/c   # churn only
 package main
 
 import (
@@ -41,6 +47,10 @@ type options struct {
 	rounds           int
 	warmup, duration time.Duration
 	impls, scenarios []string
+	churn            []string // churn scenarios
+	burst            int      // connections of the burst (0: none)
+	sources          int      // loopback source addresses of churn and burst clients
+	toolLoads        []string // wrk and redis-benchmark loads
 	out              string
 	idleConns        int
 	tools            bool
@@ -57,12 +67,16 @@ func main() {
 	log.SetFlags(0)
 	log.SetPrefix("benchrun: ")
 	var o options
-	var impls, scens string
+	var impls, scens, churn, toolLoads string
 	flag.IntVar(&o.rounds, "rounds", 5, "rounds: every server runs every load once per round")
 	flag.DurationVar(&o.warmup, "warmup", time.Second, "load before measuring, per run")
 	flag.DurationVar(&o.duration, "duration", 3*time.Second, "measuring time, per run")
 	flag.StringVar(&impls, "impls", strings.Join(servers.Impls(servers.Echo), ","), "servers to run")
 	flag.StringVar(&scens, "scenarios", scenarioNames(), "echo scenarios to run (\"\" for none)")
+	flag.StringVar(&churn, "churn", churnScenarioNames(), "churn scenarios to run (\"\" for none)")
+	flag.IntVar(&o.burst, "burst", 10000, "connections of the burst (0: skip it)")
+	flag.IntVar(&o.sources, "sources", 16, "loopback source addresses (127.0.0.2 and up) the churn and burst clients spread over, so that connect finds free ports at once (0: 127.0.0.1 only)")
+	flag.StringVar(&toolLoads, "tool-loads", toolLoadNames(), "wrk and redis-benchmark loads to run")
 	flag.StringVar(&o.out, "out", "results", "directory for the CSV results and summary.md")
 	flag.IntVar(&o.idleConns, "idle", 10000, "idle connections for the memory probe (0: skip it)")
 	flag.BoolVar(&o.tools, "tools", true, "run the wrk and redis-benchmark loads (if installed)")
@@ -70,18 +84,31 @@ func main() {
 	flag.BoolVar(&o.pin, "pin", runtime.NumCPU() >= 2, "servers on CPU 0, the load on CPU 1")
 	flag.IntVar(&o.loops, "loops", 0, "event loops per server (default 1 with -pin, else the number of CPUs)")
 	flag.StringVar(&o.bin, "server", "", "benchserver binary (default: built from ./cmd/benchserver)")
-	flag.StringVar(&o.profiles, "cpuprofile", "", "directory for a CPU profile of each echo run's server (go tool pprof)")
+	flag.StringVar(&o.profiles, "cpuprofile", "", "directory for a CPU profile of each echo and churn run's server (go tool pprof)")
 	flag.BoolVar(&o.summarize, "summarize", false, "only write the summary of the results already in -out")
 	flag.BoolVar(&o.smoke, "smoke", false, "a few seconds of everything, small: checks that it all works")
 	flag.Parse()
 	o.impls = split(impls)
 	o.scenarios = split(scens)
+	o.churn = split(churn)
+	o.toolLoads = split(toolLoads)
 	if o.smoke {
 		o.rounds, o.warmup, o.duration, o.idleConns, o.tools = 1, 100*time.Millisecond, 300*time.Millisecond, 100, false
+		o.burst = min(o.burst, 100)
+		if !flagSet("churn") { // both close modes and both sizes, in half the time
+			o.churn = []string{churnScenarios[0].name, churnScenarios[3].name}
+		}
 	}
 	if err := run(o); err != nil {
 		log.Fatal(err)
 	}
+}
+
+// flagSet reports whether the command line set the flag name.
+func flagSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 func split(s string) []string {
@@ -98,6 +125,22 @@ func scenarioNames() string {
 	var names []string
 	for _, sc := range scenarios {
 		names = append(names, sc.name)
+	}
+	return strings.Join(names, ",")
+}
+
+func churnScenarioNames() string {
+	var names []string
+	for _, sc := range churnScenarios {
+		names = append(names, sc.name)
+	}
+	return strings.Join(names, ",")
+}
+
+func toolLoadNames() string {
+	var names []string
+	for _, tr := range toolRuns(time.Second, 1) {
+		names = append(names, tr.scenario)
 	}
 	return strings.Join(names, ",")
 }
@@ -124,12 +167,19 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
+	churns, err := pickChurn(o)
+	if err != nil {
+		return err
+	}
+	if err := checkToolLoads(o.toolLoads); err != nil {
+		return err
+	}
 	for _, impl := range o.impls {
 		if !slices.Contains(servers.Impls(servers.Echo), impl) {
 			return fmt.Errorf("-impls: no server %q (there are %v)", impl, servers.Impls(servers.Echo))
 		}
 	}
-	if err := checkFDs(scs, o.idleConns); err != nil {
+	if err := checkFDs(scs, max(o.idleConns, o.burst)); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
@@ -155,6 +205,12 @@ func run(o options) error {
 		return err
 	}
 	if err := runEchoes(ctx, o, sp, scs); err != nil {
+		return err
+	}
+	if err := runChurns(ctx, o, sp, churns); err != nil {
+		return err
+	}
+	if err := runBursts(ctx, o, sp); err != nil {
 		return err
 	}
 	if err := runIdles(ctx, o, sp); err != nil {
@@ -237,10 +293,34 @@ func pickScenarios(o options) ([]scenario, error) {
 	return scs, nil
 }
 
+func pickChurn(o options) ([]churnScenario, error) {
+	var scs []churnScenario
+	for _, name := range o.churn {
+		i := slices.IndexFunc(churnScenarios, func(sc churnScenario) bool { return sc.name == name })
+		if i < 0 {
+			return nil, fmt.Errorf("-churn: no scenario %q (there are %s)", name, churnScenarioNames())
+		}
+		scs = append(scs, churnScenarios[i])
+	}
+	return scs, nil
+}
+
+func checkToolLoads(names []string) error {
+	all := split(toolLoadNames())
+	for _, name := range names {
+		if !slices.Contains(all, name) {
+			return fmt.Errorf("-tool-loads: no load %q (there are %s)", name, strings.Join(all, ","))
+		}
+	}
+	return nil
+}
+
 // checkFDs makes sure that the client side of the largest load fits under
-// the descriptor limit (the server, a process of its own, needs as many).
-func checkFDs(scs []scenario, idle int) error {
-	need := idle
+// the descriptor limit (the server, a process of its own, needs as many):
+// the echo scenarios' connections, or held, those the idle probe or the
+// burst holds at once.
+func checkFDs(scs []scenario, held int) error {
+	need := held
 	for _, sc := range scs {
 		need = max(need, sc.conns)
 	}
@@ -249,7 +329,7 @@ func checkFDs(scs []scenario, idle int) error {
 		return err
 	}
 	if uint64(need)+100 > lim.Cur {
-		return fmt.Errorf("%d connections need more descriptors than the limit of %d (ulimit -n): use a smaller -idle or fewer -scenarios", need, lim.Cur)
+		return fmt.Errorf("%d connections need more descriptors than the limit of %d (ulimit -n): use a smaller -idle or -burst, or fewer -scenarios", need, lim.Cur)
 	}
 	return nil
 }
@@ -276,6 +356,37 @@ func order(impls []string, round int) []string {
 	return out
 }
 
+// interleave runs every load of loads on every server of impls once per
+// round, rotating the servers' order each round (order), and stops at the
+// first error.
+func interleave(ctx context.Context, rounds int, loads, impls []string, run func(round int, load, impl string) error) error {
+	for round := 1; round <= rounds; round++ {
+		for _, ld := range loads {
+			for _, impl := range order(impls, round) {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				if err := run(round, ld, impl); err != nil {
+					return fmt.Errorf("round %d, %s: %w", round, ld, err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// profile returns the file for a CPU profile of impl's server under load in
+// round, or "" without -cpuprofile.
+func (o options) profile(impl, load string, round int) (string, error) {
+	if o.profiles == "" {
+		return "", nil
+	}
+	if err := os.MkdirAll(o.profiles, 0o755); err != nil {
+		return "", err
+	}
+	return filepath.Abs(filepath.Join(o.profiles, fmt.Sprintf("%s-%s-%d.pprof", impl, load, round)))
+}
+
 func runEchoes(ctx context.Context, o options, sp serverSpec, scs []scenario) error {
 	if len(scs) == 0 {
 		return nil
@@ -285,36 +396,26 @@ func runEchoes(ctx context.Context, o options, sp serverSpec, scs []scenario) er
 		return err
 	}
 	defer t.Close()
-	for round := 1; round <= o.rounds; round++ {
-		for _, sc := range scs {
-			for _, impl := range order(o.impls, round) {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-				profile := ""
-				if o.profiles != "" {
-					if err := os.MkdirAll(o.profiles, 0o755); err != nil {
-						return err
-					}
-					abs, err := filepath.Abs(filepath.Join(o.profiles, fmt.Sprintf("%s-%s-%d.pprof", impl, sc.name, round)))
-					if err != nil {
-						return err
-					}
-					profile = abs
-				}
-				r, err := runEcho(ctx, sp, impl, sc, o.warmup, o.duration, profile)
-				if err != nil {
-					return fmt.Errorf("round %d, %s: %w", round, sc.name, err)
-				}
-				log.Printf("round %d %-16s %-16s %10.0f msgs/s  p50 %7.1fµs  p99 %8.1fµs", round, sc.name, impl,
-					r.MsgsPerSec, us(r.P50), us(r.P99))
-				if err := t.add(r.row(round, impl, sc)...); err != nil {
-					return err
-				}
-			}
-		}
+	byName := map[string]scenario{}
+	var names []string
+	for _, sc := range scs {
+		byName[sc.name] = sc
+		names = append(names, sc.name)
 	}
-	return nil
+	return interleave(ctx, o.rounds, names, o.impls, func(round int, name, impl string) error {
+		sc := byName[name]
+		profile, err := o.profile(impl, name, round)
+		if err != nil {
+			return err
+		}
+		r, err := runEcho(ctx, sp, impl, sc, o.warmup, o.duration, profile)
+		if err != nil {
+			return err
+		}
+		log.Printf("round %d %-16s %-16s %10.0f msgs/s  p50 %7.1fµs  p99 %8.1fµs", round, sc.name, impl,
+			r.MsgsPerSec, us(r.P50), us(r.P99))
+		return t.add(r.row(round, impl, sc)...)
+	})
 }
 
 func runIdles(ctx context.Context, o options, sp serverSpec) error {
@@ -326,22 +427,14 @@ func runIdles(ctx context.Context, o options, sp serverSpec) error {
 		return err
 	}
 	defer t.Close()
-	for round := 1; round <= o.rounds; round++ {
-		for _, impl := range order(o.impls, round) {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			r, err := runIdle(ctx, sp, impl, o.idleConns)
-			if err != nil {
-				return fmt.Errorf("round %d, idle memory: %w", round, err)
-			}
-			log.Printf("round %d idle %-16s %6.0f bytes/conn", round, impl, r.perConn(o.idleConns))
-			if err := t.add(r.row(round, impl, o.idleConns)...); err != nil {
-				return err
-			}
+	return interleave(ctx, o.rounds, []string{"idle memory"}, o.impls, func(round int, _, impl string) error {
+		r, err := runIdle(ctx, sp, impl, o.idleConns)
+		if err != nil {
+			return err
 		}
-	}
-	return nil
+		log.Printf("round %d idle %-16s %6.0f bytes/conn", round, impl, r.perConn(o.idleConns))
+		return t.add(r.row(round, impl, o.idleConns)...)
+	})
 }
 
 func runTools(ctx context.Context, o options, sp serverSpec, tmp string) error {
@@ -350,6 +443,9 @@ func runTools(ctx context.Context, o options, sp serverSpec, tmp string) error {
 	}
 	var trs []toolRun
 	for _, tr := range toolRuns(o.duration, o.toolConns) {
+		if !slices.Contains(o.toolLoads, tr.scenario) {
+			continue
+		}
 		if haveTool(tr.tool) {
 			trs = append(trs, tr)
 		} else {
@@ -420,7 +516,19 @@ func writeMachine(o options) error {
 	if o.pin && !pinnedRight() {
 		return errors.New("-pin: the servers would not run on CPU 0 (is taskset working?)")
 	}
-	b.WriteString("loads: " + strconv.Itoa(len(o.scenarios)) + " echo scenarios\n")
+	fmt.Fprintf(&b, "loads: %d echo scenarios, %d churn scenarios, burst of %d, tool loads %s\n",
+		len(o.scenarios), len(o.churn), o.burst, strings.Join(o.toolLoads, ","))
+	fmt.Fprintf(&b, "churn and burst clients: %d loopback source addresses\n", o.sources)
+	for _, name := range []string{"net/ipv4/ip_local_port_range", "net/ipv4/tcp_tw_reuse", "net/ipv4/tcp_max_tw_buckets",
+		"net/core/somaxconn", "net/ipv4/tcp_max_syn_backlog", "net/ipv4/tcp_syncookies"} {
+		if v, err := os.ReadFile("/proc/sys/" + name); err == nil {
+			fmt.Fprintf(&b, "%s: %s\n", strings.ReplaceAll(name, "/", "."), strings.Join(strings.Fields(string(v)), " "))
+		}
+	}
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil {
+		fmt.Fprintf(&b, "open files: %d\n", lim.Cur)
+	}
 	return os.WriteFile(filepath.Join(o.out, "machine.txt"), []byte(b.String()), 0o644)
 }
 

@@ -108,6 +108,97 @@ func (p *proc) command(cmd string) error {
 	return p.expect("OK", 30*time.Second)
 }
 
+// query sends cmd to the server and returns the rest of its answer, a line
+// "OK rest".
+func (p *proc) query(cmd string) (string, error) {
+	if _, err := io.WriteString(p.stdin, cmd+"\n"); err != nil {
+		return "", err
+	}
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case line, ok := <-p.lines:
+			if !ok {
+				return "", errors.New("the server exited")
+			}
+			if rest, ok := strings.CutPrefix(line, "OK "); ok {
+				return rest, nil
+			}
+			if strings.HasPrefix(line, "ERR") {
+				return "", fmt.Errorf("%s: %s", cmd, line)
+			}
+		case <-deadline:
+			return "", fmt.Errorf("%s: no answer within 30s", cmd)
+		}
+	}
+}
+
+// serverStats is the server's answer to "stats".
+type serverStats struct {
+	goroutines, peakGoroutines int64
+	created                    int64 // goroutines created since the server started; -1: unknown
+}
+
+// stats asks the server for its goroutine counts.
+func (p *proc) stats() (serverStats, error) {
+	rest, err := p.query("stats")
+	if err != nil {
+		return serverStats{}, err
+	}
+	return parseStats(rest)
+}
+
+// peaks are a server's largest goroutine and OS thread counts.
+type peaks struct{ goroutines, threads int64 }
+
+func (a peaks) max(b peaks) peaks {
+	return peaks{goroutines: max(a.goroutines, b.goroutines), threads: max(a.threads, b.threads)}
+}
+
+// peaks returns the server's peak goroutines since "peak start" and its OS
+// threads now (/proc/pid/status): Go does not end the threads it starts,
+// except one whose goroutine locked it and exited, so the count now is the
+// peak so far.
+func (p *proc) peaks() (peaks, error) {
+	st, err := p.stats()
+	if err != nil {
+		return peaks{}, err
+	}
+	threads, err := p.threads()
+	if err != nil {
+		return peaks{}, err
+	}
+	return peaks{goroutines: st.peakGoroutines, threads: threads}, nil
+}
+
+// parseStats reads "goroutines=N peak_goroutines=N goroutines_created=N"
+// (the last may be empty: unknown).
+func parseStats(s string) (serverStats, error) {
+	st := serverStats{goroutines: -1, peakGoroutines: -1, created: -1}
+	for _, f := range strings.Fields(s) {
+		name, v, _ := strings.Cut(f, "=")
+		if v == "" {
+			continue
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return serverStats{}, fmt.Errorf("stats %q: %w", s, err)
+		}
+		switch name {
+		case "goroutines":
+			st.goroutines = n
+		case "peak_goroutines":
+			st.peakGoroutines = n
+		case "goroutines_created":
+			st.created = n
+		}
+	}
+	if st.goroutines < 0 || st.peakGoroutines < 0 {
+		return serverStats{}, fmt.Errorf("stats %q: no goroutine counts", s)
+	}
+	return st, nil
+}
+
 // stop asks the server to stop, and kills it if it does not.
 func (p *proc) stop() error {
 	_, _ = io.WriteString(p.stdin, "quit\n")
@@ -163,14 +254,32 @@ func cpuOf(stat string) (time.Duration, error) {
 
 // rssKiB returns the server's resident memory in KiB.
 func (p *proc) rssKiB() (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	v, err := p.status("VmRSS")
 	if err != nil {
 		return 0, err
 	}
+	return strconv.ParseInt(strings.TrimSuffix(v, " kB"), 10, 64)
+}
+
+// threads returns the server's number of OS threads now.
+func (p *proc) threads() (int64, error) {
+	v, err := p.status("Threads")
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseInt(v, 10, 64)
+}
+
+// status returns a field of the server's /proc/pid/status.
+func (p *proc) status(field string) (string, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return "", err
+	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
+			return strings.TrimSpace(rest), nil
 		}
 	}
-	return 0, errors.New("no VmRSS in /proc/pid/status")
+	return "", fmt.Errorf("no %s in /proc/pid/status", field)
 }

@@ -78,13 +78,19 @@ type results struct {
 	idle                            *series
 	idleConns                       int
 	rps, toolP50, toolP99           *series
+	churnRate, churnP50, churnP99   *series
+	churn                           connSeries
+	burstOpen, burstClose, burstP99 *series
+	burst                           connSeries
 	rounds                          int
 }
 
 func newResults() *results {
 	return &results{msgs: newSeries(), p50: newSeries(), p99: newSeries(), p999: newSeries(), cpuPerMsg: newSeries(),
 		serverPct: newSeries(), loadPct: newSeries(),
-		idle: newSeries(), rps: newSeries(), toolP50: newSeries(), toolP99: newSeries()}
+		idle: newSeries(), rps: newSeries(), toolP50: newSeries(), toolP99: newSeries(),
+		churnRate: newSeries(), churnP50: newSeries(), churnP99: newSeries(), churn: newConnSeries(),
+		burstOpen: newSeries(), burstClose: newSeries(), burstP99: newSeries(), burst: newConnSeries()}
 }
 
 func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
@@ -93,7 +99,7 @@ const ref = "gnet" // the reference every ratio is against
 
 // write prints the summary as Markdown tables.
 func (rs *results) write(w io.Writer) {
-	fmt.Fprintf(w, "Medians of %d interleaved rounds; ratios are medians of per-round ratios to raw gnet.\n\n", rs.rounds)
+	fmt.Fprintf(w, "Medians of %d interleaved rounds; ratios are medians of per-round ratios to raw gnet (and, for churn, to Go's net package).\n\n", rs.rounds)
 	if len(rs.msgs.order) > 0 {
 		fmt.Fprintln(w, "### Echo")
 		fmt.Fprintln(w)
@@ -113,6 +119,7 @@ func (rs *results) write(w io.Writer) {
 		}
 		fmt.Fprintln(w)
 	}
+	rs.writeChurn(w)
 	if len(rs.idle.order) > 0 {
 		fmt.Fprintf(w, "### Memory per idle connection (%d connections, after one echo each)\n\n", rs.idleConns)
 		fmt.Fprintln(w, "| server | bytes/conn | − gnet |")
@@ -159,16 +166,7 @@ func cell(s *series, k key, prec int) string {
 	return num(m, prec)
 }
 
-func ratioCell(s *series, k key) string {
-	if k.impl == ref {
-		return "1"
-	}
-	r, ok := s.ratio(k, key{k.scenario, ref})
-	if !ok {
-		return "—"
-	}
-	return fmt.Sprintf("%.2f", r)
-}
+func ratioCell(s *series, k key) string { return ratioTo(s, k, ref) }
 
 // num formats v with thousands separators.
 func num(v float64, prec int) string {

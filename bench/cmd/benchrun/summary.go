@@ -150,6 +150,9 @@ func loadResults(dir string) (*results, error) {
 			return nil, f.err
 		}
 	}
+	if err := rs.loadChurn(dir, rounds); err != nil {
+		return nil, err
+	}
 	rs.rounds = len(rounds)
 	return rs, nil
 }

@@ -9,7 +9,12 @@
 // system (so that resident memory measures what is live), then prints
 // "OK"; "heap FILE" writes a heap profile (go tool pprof) to FILE, then
 // prints "OK"; "cpu FILE" starts a CPU profile into FILE and "cpu stop"
-// ends it; "quit", or the end of input, stops the server and exits.
+// ends it; "peak start" starts sampling the number of goroutines every 5
+// ms, for its peak, and prints "OK"; "stats" prints "OK goroutines=N
+// peak_goroutines=N goroutines_created=N" (the goroutines now, their peak
+// since "peak start", and those created since the server started, empty if
+// the Go runtime does not count them); "quit", or the end of input, stops
+// the server and exits. Every other answer starts with "ERR".
 package main
 
 import (
@@ -41,9 +46,15 @@ func main() {
 		log.Fatal(err)
 	}
 	fmt.Println("READY")
+	var gs goroutineStats
 	in := bufio.NewScanner(os.Stdin)
 	for in.Scan() {
 		switch cmd := in.Text(); cmd {
+		case "peak start":
+			gs.start()
+			fmt.Println("OK")
+		case "stats":
+			fmt.Println(gs.report())
 		case "gc":
 			runtime.GC()
 			debug.FreeOSMemory()
