@@ -7,14 +7,15 @@ import "sync"
 // what is queued (rounded up to a block), a byte is copied in once, and a
 // drained block goes back to the pool at once for any socket to reuse.
 
-// blockSize is the size of a block: gnet's read chunk, so that one read
-// fills at most one block and a half.
-const blockSize = 64 << 10
+// blockSize is how many bytes a block holds: about gnet's read chunk, so
+// that one read fills at most two blocks. A block (bytes and offsets) is
+// exactly 64 KiB, which the Go allocator serves without rounding up.
+const blockSize = 64<<10 - 16
 
 // block is one piece of a queue: bytes buf[r:w] are queued.
 type block struct {
 	buf  [blockSize]byte
-	r, w int
+	r, w int64
 }
 
 var blockPool = sync.Pool{New: func() any { return new(block) }}
@@ -28,6 +29,9 @@ func putBlock(b *block) {
 
 // bytes returns the queued bytes of b.
 func (b *block) bytes() []byte { return b.buf[b.r:b.w] }
+
+// len returns how many bytes b queues.
+func (b *block) len() int { return int(b.w - b.r) }
 
 // blockQueue is a FIFO of bytes. It is not safe for concurrent use: the
 // socket guards each of its queues with a mutex.
@@ -48,13 +52,14 @@ func (q *blockQueue) Write(p []byte) (int, error) {
 	if k := len(q.blocks); k > 0 {
 		tail := q.blocks[k-1]
 		c := copy(tail.buf[tail.w:], p)
-		tail.w += c
+		tail.w += int64(c)
 		p = p[c:]
 	}
 	for len(p) > 0 {
 		b := getBlock()
-		b.w = copy(b.buf[:], p)
-		p = p[b.w:]
+		c := copy(b.buf[:], p)
+		b.w = int64(c)
+		p = p[c:]
 		q.blocks = append(q.blocks, b)
 	}
 	return total, nil
@@ -65,7 +70,7 @@ func (q *blockQueue) Write(p []byte) (int, error) {
 func (q *blockQueue) push(bs []*block) int {
 	n := 0
 	for _, b := range bs {
-		n += b.w - b.r
+		n += b.len()
 	}
 	q.blocks = append(q.blocks, bs...)
 	q.n += n
@@ -87,7 +92,7 @@ func (q *blockQueue) read(p []byte) int {
 // discard drops the first n bytes (n <= Len).
 func (q *blockQueue) discard(n int) {
 	for n > 0 {
-		c := min(n, q.blocks[0].w-q.blocks[0].r)
+		c := min(n, q.blocks[0].len())
 		q.discardFromHead(c)
 		n -= c
 	}
@@ -95,7 +100,7 @@ func (q *blockQueue) discard(n int) {
 
 func (q *blockQueue) discardFromHead(c int) {
 	head := q.blocks[0]
-	head.r += c
+	head.r += int64(c)
 	q.n -= c
 	if head.r == head.w {
 		putBlock(head)
@@ -113,7 +118,7 @@ func (q *blockQueue) discardFromHead(c int) {
 func (q *blockQueue) take(dst []*block, max int) []*block {
 	k, got := 0, 0
 	for k < len(q.blocks) && got < max {
-		got += q.blocks[k].w - q.blocks[k].r
+		got += q.blocks[k].len()
 		k++
 	}
 	dst = append(dst, q.blocks[:k]...)

@@ -130,10 +130,10 @@ func newSockConfig(onRead ReadFunc, st *Settings) *sockConfig {
 // maxWrite lets its transport hold at a time. The transport copies what
 // the kernel does not take at once, and the socket keeps its own copy of
 // those bytes until the kernel has them (to finish them if the peer ends
-// its side first), so this much is held twice: an eighth of the cap,
-// between one block and 8 MiB. The rest waits in the socket's queue, once.
+// its side first), so this much is held twice: a sixteenth of the cap,
+// between one block and 4 MiB. The rest waits in the socket's queue, once.
 func handLimitFor(maxWrite int) int {
-	return min(max(maxWrite/8, blockSize), 8<<20)
+	return min(max(maxWrite/16, blockSize), 4<<20)
 }
 
 // Write writes p to the socket and returns len(p). p is copied, so it may be
