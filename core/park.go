@@ -163,7 +163,7 @@ func (s *Socket) writeParked() {
 			s.inflight.push(take)
 			clear(take)
 		}
-		n, err := writeFD(p.fd, s.inflight.blocks[0].bytes())
+		n, err := writeFD(p.fd, s.inflight.live()[0].bytes())
 		if n > 0 {
 			s.sentMore(n)
 			if s.park != p {
@@ -243,7 +243,7 @@ func (s *Socket) reopen(c Conn) bool {
 	s.scheduled = true
 	s.mu.Unlock()
 	if n := s.inflight.Len(); n > 0 { // taken while parked, not written yet: first in line
-		s.iov = views(s.iov[:0], s.inflight.blocks)
+		s.iov = views(s.iov[:0], s.inflight.live())
 		_, _ = c.Writev(s.iov)
 		clear(s.iov)
 		if s.conn == nil {

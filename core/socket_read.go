@@ -97,7 +97,7 @@ func (s *Socket) WriteTo(w io.Writer) (int64, error) {
 	defer s.rmu.Unlock()
 	var total int64
 	for s.in.Len() > 0 {
-		n, err := w.Write(s.in.blocks[0].bytes())
+		n, err := w.Write(s.in.live()[0].bytes())
 		total += int64(n)
 		s.in.discard(n)
 		if err != nil {
@@ -121,11 +121,7 @@ func (s *Socket) WriteTo(w io.Writer) (int64, error) {
 func (s *Socket) takeKept() *block {
 	s.rmu.Lock()
 	defer s.rmu.Unlock()
-	if s.in.Len() == 0 {
-		return nil
-	}
-	bs := s.in.take(nil, 1)
-	return bs[0]
+	return s.in.pop()
 }
 
 // keep moves the transport's buffered bytes into the socket's queue and

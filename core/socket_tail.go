@@ -97,7 +97,7 @@ func (t *tailFlush) run() {
 	t.nc = nc
 	t.s.loop.track(nc) // Exit drops the rest
 	defer t.s.loop.untrack(nc)
-	bufs := net.Buffers(views(views(nil, t.inflight.blocks), t.out.blocks))
+	bufs := net.Buffers(views(views(nil, t.inflight.live()), t.out.live()))
 	_, _ = bufs.WriteTo(nc)
 }
 
