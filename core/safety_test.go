@@ -233,6 +233,21 @@ func TestZeroValues(t *testing.T) {
 	require.Zero(t, s.Available())
 	require.Zero(t, s.Buffered())
 	require.Nil(t, s.Loop())
+	require.True(t, s.Closed())
+	require.Nil(t, s.Conn())
+	select {
+	case <-s.Done():
+	default:
+		t.Fatal("a zero Socket's Done is not closed")
+	}
+	var nilSocket *core.Socket
+	require.True(t, nilSocket.Closed())
+	require.Nil(t, nilSocket.Data())
+	nilSocket.SetData(1)
+	require.Nil(t, nilSocket.RemoteAddr())
+	require.Nil(t, nilSocket.LocalAddr())
+	require.False(t, nilSocket.Congested())
+	testutil.RequireArgError(t, nilSocket.Close(), "s")
 
 	testutil.Run(t, func(l *core.Loop) { l.Delay(0, func() {}) }) // a real Loop still runs
 }

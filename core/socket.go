@@ -352,11 +352,14 @@ func (s *Socket) closeLocked(force, user bool) {
 // Closed reports whether the socket is closed, or closing after Close. It is
 // the equivalent of cl-async's socket-closed-p. Safe to call from any
 // goroutine.
-func (s *Socket) Closed() bool { return s.closed.Load() }
+func (s *Socket) Closed() bool { return s == nil || s.loop == nil || s.closed.Load() }
 
 // Data returns the value stored with SetData (nil if none). It is the
 // equivalent of cl-async's socket-data. Safe to call from any goroutine.
 func (s *Socket) Data() any {
+	if s == nil {
+		return nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.data
@@ -366,6 +369,9 @@ func (s *Socket) Data() any {
 // keeps the other socket there, for example). Safe to call from any
 // goroutine.
 func (s *Socket) SetData(v any) {
+	if s == nil {
+		return
+	}
 	s.mu.Lock()
 	s.data = v
 	s.mu.Unlock()
@@ -374,6 +380,9 @@ func (s *Socket) SetData(v any) {
 // LocalAddr returns the local address, or nil before the socket is
 // connected. Safe to call from any goroutine.
 func (s *Socket) LocalAddr() net.Addr {
+	if s == nil {
+		return nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.laddr
@@ -382,6 +391,9 @@ func (s *Socket) LocalAddr() net.Addr {
 // RemoteAddr returns the peer's address, or nil before the socket is
 // connected. Safe to call from any goroutine.
 func (s *Socket) RemoteAddr() net.Addr {
+	if s == nil {
+		return nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.raddr
@@ -399,18 +411,23 @@ func (s *Socket) Loop() *Loop {
 // Drains reports whether the socket hands the bytes it receives to its read
 // callback (the default), or keeps them for Read (WithDontDrainReadBuffer).
 // Safe to call from any goroutine.
-func (s *Socket) Drains() bool { return !s.dontDrain }
+func (s *Socket) Drains() bool { return s == nil || !s.dontDrain }
 
 // Incoming reports whether the socket was accepted by a server (true) or
 // connected by this program (false). Safe to call from any goroutine.
-func (s *Socket) Incoming() bool { return s.incoming }
+func (s *Socket) Incoming() bool { return s != nil && s.incoming }
 
 // Conn returns the transport's connection (a gnet.Conn with the default
 // transport), or nil when the socket is not connected. The connection may
 // only be used on the socket's reactor, inside its callbacks; using it to
 // read or write bypasses the Socket. See adapters.SocketC. Must be called
 // on the socket's reactor (inside a callback).
-func (s *Socket) Conn() Conn { return s.conn }
+func (s *Socket) Conn() Conn {
+	if s == nil {
+		return nil
+	}
+	return s.conn
+}
 
 // TCPSocket returns the socket a condition happened on, or nil. It is the
 // equivalent of cl-async's tcp-socket accessor.
@@ -488,6 +505,9 @@ func (s *Socket) finish() {
 // whatever closed it (Exit included) and after its event callback, if any.
 // Safe to call from any goroutine.
 func (s *Socket) Done() <-chan struct{} {
+	if s == nil || s.loop == nil {
+		return closedChan // never opened: as good as closed
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.done == nil {

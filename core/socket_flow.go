@@ -84,7 +84,7 @@ func (s *Socket) Enable(read, write bool) error {
 // back to its low one (see WithWriteWatermarks). A producer should stop
 // writing while it is true and resume in the OnDrain callback. Safe to call
 // from any goroutine.
-func (s *Socket) Congested() bool { return s.congestedA.Load() }
+func (s *Socket) Congested() bool { return s != nil && s.congestedA.Load() }
 
 // Unsent returns how many written bytes the kernel has not taken yet,
 // wherever they wait (the socket's queue, or the transport's buffer, or on
