@@ -170,6 +170,7 @@ func newDialer(call, addr string, opts []Option) (core.DialFunc, error) {
 		return nil, err
 	}
 	timeout, _ := st.Value(dialTimeoutKey{}).(time.Duration)
+	keepAlive := st.KeepAliveConfig()
 	res, _ := st.Value(resolverKey{}).(Resolver)
 	if res == nil {
 		res = net.DefaultResolver
@@ -184,7 +185,10 @@ func newDialer(call, addr string, opts []Option) (core.DialFunc, error) {
 		if err != nil {
 			return nil, conditions.New(lookupKind(err), "lookup", host, err)
 		}
-		var d net.Dialer
+		d := net.Dialer{KeepAliveConfig: keepAlive}
+		if !keepAlive.Enable {
+			d.KeepAlive = -1
+		}
 		var first error
 		for _, ip := range ips {
 			nc, err := d.DialContext(ctx, "tcp", netip.AddrPortFrom(ip, port).String())

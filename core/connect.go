@@ -36,7 +36,11 @@ func NewSocket(l *Loop, onRead ReadFunc, opts ...Option) (*Socket, error) {
 	if !l.running() {
 		return nil, ErrLoopNotRunning
 	}
-	return newSocket(l, newSockConfig(onRead, st), false), nil
+	s := newSocket(l, newSockConfig(onRead, st), false)
+	l.mu.Lock()
+	l.pending[s] = struct{}{}
+	l.mu.Unlock()
+	return s, nil
 }
 
 // Connect starts connecting s, a socket from NewSocket, by running dial in
@@ -150,6 +154,13 @@ func (s *Socket) failure() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.failed
+}
+
+// unpend forgets s as an outgoing socket not connected yet.
+func (l *Loop) unpend(s *Socket) {
+	l.mu.Lock()
+	delete(l.pending, s)
+	l.mu.Unlock()
 }
 
 func (s *Socket) isOpened() bool {

@@ -55,11 +55,14 @@ type Loop struct {
 	parked  map[*parking]struct{}  // parked descriptors, closed once the reactors have stopped
 
 	stats      counters
-	bytesOut   atomic.Int64 // the unsent bytes of sockets not connected yet (see Socket.addUnsentLocked)
-	persistent atomic.Bool  // the transport keeps the Loop alive (see Persistent)
-	trStopped  atomic.Bool  // the transport stopped on its own (OnStop)
-	cutDials   []*Socket    // connects the transport's stop cut short; under mu
-	addMu      sync.Mutex   // serializes AddReactor
+	bytesOut   atomic.Int64         // the unsent bytes of sockets not connected yet (see Socket.addUnsentLocked)
+	stay       atomic.Bool          // WithStayRunning's hold is held (Shutdown releases it)
+	shutting   atomic.Bool          // Shutdown has begun
+	pending    map[*Socket]struct{} // outgoing sockets not connected yet (under mu), for Shutdown
+	persistent atomic.Bool          // the transport keeps the Loop alive (see Persistent)
+	trStopped  atomic.Bool          // the transport stopped on its own (OnStop)
+	cutDials   []*Socket            // connects the transport's stop cut short; under mu
+	addMu      sync.Mutex           // serializes AddReactor
 }
 
 const (
@@ -80,6 +83,7 @@ func NewLoop(opts ...LoopOption) *Loop {
 		ready:   make(chan struct{}),
 		closers: make(map[io.Closer]struct{}),
 		parked:  make(map[*parking]struct{}),
+		pending: make(map[*Socket]struct{}),
 	}
 	for _, o := range opts {
 		if o.apply == nil {
@@ -150,11 +154,14 @@ func (l *Loop) Run(start func(l *Loop)) error {
 	return l.Wait()
 }
 
-// Start starts the Loop's reactors without blocking for longer than that,
-// and calls start (if not nil) on one of them. From then on the Loop runs
-// until no server, socket, pending connect or timer is left, or until Exit.
-// Calling Start on a running Loop just calls start there. Safe to call from
-// any goroutine.
+// Start starts the Loop's reactors, calls start (if not nil) on one of
+// them, and returns once start has returned, so that the Loop is ready for
+// whatever the caller does next. Called on one of the Loop's reactors
+// (inside a callback), it returns at once and start runs after the current
+// callback. From then on the Loop runs until no server, socket, pending
+// connect or timer is left (or, with WithStayRunning, until Exit or
+// Shutdown). Calling Start on a running Loop just calls start there. Safe
+// to call from any goroutine.
 func (l *Loop) Start(start func(l *Loop)) error {
 	if !l.valid() {
 		return zeroLoop("Loop.Start")
@@ -174,6 +181,10 @@ func (l *Loop) Start(start func(l *Loop)) error {
 			return err
 		}
 		l.hold() // released by the start function below
+		if l.set.stayRunning {
+			l.hold() // released by Shutdown (Exit needs no release)
+			l.stay.Store(true)
+		}
 		go func() {
 			<-l.done
 			l.shutdown()
@@ -186,14 +197,28 @@ func (l *Loop) Start(start func(l *Loop)) error {
 		return fmt.Errorf("asyncnet: Loop.Start: %w (a Loop runs only once)", ErrLoopNotRunning)
 	}
 	l.startMu.Unlock()
+	ran := make(chan struct{})
 	l.rs()[0].post(func() {
+		defer close(ran)
 		defer l.release()
 		if start != nil {
 			l.call(nil, func() { start(l) })
 		}
 	})
+	if !l.InReactor() {
+		select {
+		case <-ran:
+		case <-l.ended: // the Loop ended before start could run
+		}
+	}
 	return nil
 }
+
+// Running reports whether the Loop has started and not ended: it accepts
+// new servers, connections and timers. It is true during a Shutdown (while
+// the open connections finish) and false once Exit has been called or Run
+// has returned. Safe to call from any goroutine.
+func (l *Loop) Running() bool { return l.valid() && l.running() }
 
 // Wait blocks until the started Loop has ended and returns as Run does.
 // Safe to call from any goroutine except the Loop's reactors, where it

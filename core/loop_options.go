@@ -25,6 +25,7 @@ type loopSettings struct {
 	tickInterval time.Duration // > 0
 	transport    Transport     // nil: the default transport
 	defaultEvent EventFunc     // events of sockets without an OnEvent
+	stayRunning  bool          // Run ends only after Exit or Shutdown
 }
 
 // WithNumLoops sets how many reactors (gnet event loops) the Loop runs.
@@ -110,6 +111,19 @@ func WithDefaultEventHandler(fn EventFunc) LoopOption {
 			return fmt.Errorf("nil callback")
 		}
 		ls.defaultEvent = fn
+		return nil
+	}}
+}
+
+// WithStayRunning keeps the Loop running until Exit or Shutdown, even when
+// it has nothing left: no server, socket, pending connect or timer. A
+// service's Loop (a client connector that connects and reconnects, timers
+// started from other goroutines) needs it; without it a Loop ends, like
+// cl-async's, as soon as nothing is left, and later calls fail with
+// ErrLoopNotRunning.
+func WithStayRunning() LoopOption {
+	return LoopOption{name: "core.WithStayRunning", apply: func(ls *loopSettings) error {
+		ls.stayRunning = true
 		return nil
 	}}
 }

@@ -3,6 +3,7 @@ package core
 import (
 	"cmp"
 	"fmt"
+	"net"
 	"time"
 )
 
@@ -57,6 +58,9 @@ type Settings struct {
 	WriteHighWatermark  int            // core.WithWriteWatermarks
 	MaxWriteBuffer      int            // core.WithMaxWriteBuffer; 0 means the default
 	Overflow            OverflowPolicy // core.WithWriteOverflow
+	OnShutdown          func(*Socket)  // server.OnShutdown: how a Shutdown asks an accepted socket to finish
+	KeepAlive           time.Duration  // core.WithTCPKeepAlive; 0 means the default, < 0 off
+	AllowHalfOpen       bool           // core.WithAllowHalfOpen
 
 	values map[any]any // values of options from other packages, by key
 }
@@ -304,6 +308,53 @@ func WithWriteOverflow(p OverflowPolicy) Option {
 			return fmt.Errorf("unknown policy %v", p)
 		}
 		st.Overflow = p
+		return nil
+	})
+}
+
+// DefaultTCPKeepAlive is the default of WithTCPKeepAlive, as in Go's net.
+const DefaultTCPKeepAlive = 15 * time.Second
+
+// WithTCPKeepAlive sets TCP keepalive on a server's accepted sockets, or on
+// an outgoing socket: once the connection has been idle for d, the kernel
+// probes the peer every d, and after 9 unanswered probes the connection
+// fails (conditions.TCPTimeout), so that a peer that vanished (its host
+// down, a middlebox that dropped the connection) is noticed. d < 0 turns it
+// off. The default is DefaultTCPKeepAlive (15s), as in Go's net package.
+// It applies to the sockets asyncnet itself accepts or dials (servers of
+// package server, client.TCPConnect); Loop.Serve leaves a listener's
+// sockets as the listener made them.
+func WithTCPKeepAlive(d time.Duration) Option {
+	return NewOption("core.WithTCPKeepAlive", ForConnect|ForServer, func(st *Settings) error {
+		if d == 0 {
+			return fmt.Errorf("duration 0: give a positive idle time, or a negative one to turn keepalive off")
+		}
+		st.KeepAlive = d
+		return nil
+	})
+}
+
+// KeepAliveConfig returns the keepalive that the settings ask for, in the
+// form net.ListenConfig and net.Dialer take (see WithTCPKeepAlive).
+func (st *Settings) KeepAliveConfig() net.KeepAliveConfig {
+	d := cmp.Or(st.KeepAlive, DefaultTCPKeepAlive)
+	if d < 0 {
+		return net.KeepAliveConfig{Enable: false}
+	}
+	return net.KeepAliveConfig{Enable: true, Idle: d, Interval: d, Count: 9}
+}
+
+// WithAllowHalfOpen keeps a socket open for writing when the peer ends its
+// side (the name follows Node.js's allowHalfOpen): the event callback gets
+// conditions.TCPEOF while the socket is still open, the bytes written
+// before and after are delivered, and the socket closes once this side
+// calls Close or CloseWrite (or the connection fails). Without it, the
+// peer's end of file closes the socket, after the bytes already written
+// have been delivered. A proxy needs it to pass a half-close on: a client
+// that sends a request, then shuts its write side, still reads the reply.
+func WithAllowHalfOpen() Option {
+	return NewOption("core.WithAllowHalfOpen", ForConnect|ForServer, func(st *Settings) error {
+		st.AllowHalfOpen = true
 		return nil
 	})
 }

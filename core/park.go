@@ -37,6 +37,7 @@ type parking struct {
 	fd       int  // the socket's descriptor, owned by the socket
 	idx      int  // in its reactor's parked list
 	resuming bool // handed back to the transport (fd is no longer ours)
+	settling bool // waiting to learn how many bytes gnet's last flush wrote (halfclose.go)
 
 	mu     sync.Mutex // protects closed: Close runs on the Loop's goroutine after the reactors stop
 	closed bool
@@ -116,10 +117,10 @@ func (s *Socket) processParked(state sockState, forced bool, fl flow) {
 		}
 		return
 	}
-	if p.resuming { // the descriptor is on its way back: reopen hands the queue over
+	if p.resuming || p.settling { // the descriptor is on its way back, or its count not known yet
 		if fl.set {
 			s.mu.Lock()
-			s.ctl = true // apply again once reopened
+			s.ctl = true // apply again later
 			s.mu.Unlock()
 		}
 		return
@@ -135,7 +136,7 @@ func (s *Socket) processParked(state sockState, forced bool, fl flow) {
 				t.progress = s.r.now
 			}
 		}
-		if !fl.readOff {
+		if !fl.readOff && !s.peerEOF {
 			s.mu.Lock()
 			s.ctl = true // the read timeout starts again once reopened
 			s.mu.Unlock()
@@ -143,17 +144,33 @@ func (s *Socket) processParked(state sockState, forced bool, fl flow) {
 			return
 		}
 	}
-	if state == stClosing {
+	if state == stClosing && !s.peerEOF {
 		s.unpark() // a graceful close reads and drops what the peer sent, then FIN
 		return
 	}
 	s.writeParked()
+	if s.park == p && s.unsent.Load() == 0 {
+		s.parkedSent(p, state == stClosing)
+	}
+}
+
+// parkedSent runs once a parked socket has nothing unsent: a half-open one
+// that is closing closes (FIN), and CloseWrite sends FIN. Reactor only.
+func (s *Socket) parkedSent(p *parking, closing bool) {
+	if s.peerEOF && closing {
+		s.closeParked(nil, false)
+		return
+	}
+	s.shutWriteWhenSent(p.fd)
 }
 
 // writeParked writes what it can of the bytes in flight, then of the
 // queue, to the descriptor. Reactor only.
 func (s *Socket) writeParked() {
 	p := s.park
+	if p.settling {
+		return // the bytes in flight wait until gnet's last flush is counted
+	}
 	for {
 		if s.inflight.Len() == 0 {
 			take := s.takeOut()
@@ -189,11 +206,15 @@ func (s *Socket) writeParked() {
 // pollParked is poll for a parked socket. Reactor only.
 func (s *Socket) pollParked() bool {
 	p := s.park
-	if p.resuming {
+	if p.resuming || p.settling {
 		return false
 	}
 	s.writeParked()
-	if s.park != p || s.unsent.Load() == 0 {
+	if s.park != p {
+		return false
+	}
+	if s.unsent.Load() == 0 {
+		s.parkedSent(p, s.closeAsked())
 		return false
 	}
 	if s.writeTicks() > 0 && !s.wrPaused && s.stalled(p.fd) {
@@ -345,4 +366,12 @@ func (l *Loop) untrackParked(p *parking) {
 	l.mu.Lock()
 	delete(l.parked, p)
 	l.mu.Unlock()
+}
+
+// closeAsked reports whether Close was called (a graceful close is under
+// way).
+func (s *Socket) closeAsked() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state == stClosing && !s.forced
 }

@@ -10,6 +10,13 @@ const canPark = false
 
 var errNoParking = errors.New("asyncnet: parking is not supported on this platform")
 
+// canShutdownWrite is false: CloseWrite is not supported here.
+const canShutdownWrite = false
+
+var errNoHalfClose = errors.New("half-close is not supported on this platform")
+
+func shutdownWrite(int) error { return errNoHalfClose }
+
 func writeFD(int, []byte) (int, error) { return 0, errNoParking }
 
 func setLingerZero(int) error { return errNoParking }

@@ -11,6 +11,14 @@ import (
 // canPark: Disable(read) takes the descriptor out of the transport.
 const canPark = true
 
+// canShutdownWrite: CloseWrite sends FIN with shutdown(2).
+const canShutdownWrite = true
+
+// errNoHalfClose is not returned where CloseWrite works.
+var errNoHalfClose error
+
+func shutdownWrite(fd int) error { return unix.Shutdown(fd, unix.SHUT_WR) }
+
 func writeFD(fd int, p []byte) (int, error) { return syscall.Write(fd, p) }
 
 func setLingerZero(fd int) error {

@@ -34,7 +34,8 @@ type reactor struct {
 	wheel  wheel // timers and timeouts
 	now    int64 // the Loop's tick, as of the last tick (or arm)
 
-	progressed bool // the kernel took bytes of a socket since the tick began
+	progressed bool      // the kernel took bytes of a socket since the tick began
+	socks      []*Socket // the open sockets of this reactor (for Shutdown)
 
 	parked    []*Socket // sockets whose descriptor is parked (park.go)
 	parkFDs   []int     // scratch for the check of their descriptors

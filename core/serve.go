@@ -23,9 +23,10 @@ type Listener struct {
 	st   *Settings
 	addr string
 
-	closed atomic.Bool
-	once   sync.Once
-	stop   chan struct{} // closed by Close
+	closed    atomic.Bool
+	once      sync.Once
+	stop      chan struct{} // closed by Close
+	accepting chan struct{} // closed when the accept goroutine has returned
 }
 
 // Serve accepts connections from ln until the returned Listener is closed:
@@ -53,7 +54,8 @@ func (l *Loop) Serve(ln net.Listener, onRead ReadFunc, opts ...Option) (*Listene
 	if !l.running() {
 		return nil, ErrLoopNotRunning
 	}
-	x := &Listener{loop: l, ln: ln, cfg: newSockConfig(onRead, st), st: st, addr: ln.Addr().String(), stop: make(chan struct{})}
+	x := &Listener{loop: l, ln: ln, cfg: newSockConfig(onRead, st), st: st, addr: ln.Addr().String(),
+		stop: make(chan struct{}), accepting: make(chan struct{})}
 	l.hold()
 	l.stats.servers(1)
 	l.track(x)
@@ -93,6 +95,7 @@ func (x *Listener) Addr() net.Addr { return x.ln.Addr() }
 func (x *Listener) accept() {
 	l := x.loop
 	defer l.bg.Done()
+	defer close(x.accepting)
 	var delay time.Duration
 	for {
 		nc, err := x.ln.Accept()
@@ -115,6 +118,10 @@ func (x *Listener) accept() {
 			continue
 		}
 		delay = 0
+		if x.closed.Load() { // closed while this one was accepted: refuse it
+			_ = nc.Close()
+			return
+		}
 		s := newSocket(l, x.cfg, true)
 		l.bg.Add(1)
 		go func() {

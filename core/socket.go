@@ -56,6 +56,7 @@ type Socket struct {
 	kbase      uint64 // bytes the kernel had taken before the transport got the socket
 	kbaseOK    bool
 	failed     error // the condition of a close asyncnet decided off the reactor (a refused write)
+	wrShut     bool  // CloseWrite was called
 
 	// Flow control as the application asked for it; the reactor applies it.
 	readTimeout  time.Duration
@@ -92,19 +93,57 @@ func newSocket(l *Loop, cfg *sockConfig, incoming bool) *Socket {
 		ctl:          cfg.readTimeout > 0 || cfg.writeTimeout > 0, // applied once connected
 	}
 	s.cbs.Store(&cfg.cbs)
+	cfg.live.Add(1)
 	l.hold()
 	return s
+}
+
+// drained returns a channel closed once every socket made with cfg has
+// finished.
+func (cfg *sockConfig) drained() <-chan struct{} {
+	cfg.drainMu.Lock()
+	defer cfg.drainMu.Unlock()
+	if cfg.drainCh == nil {
+		cfg.drainCh = make(chan struct{})
+		if cfg.live.Load() == 0 {
+			close(cfg.drainCh)
+		}
+	}
+	return cfg.drainCh
+}
+
+// release counts a socket made with cfg as finished.
+func (cfg *sockConfig) release() {
+	if cfg.live.Add(-1) != 0 {
+		return
+	}
+	cfg.drainMu.Lock()
+	defer cfg.drainMu.Unlock()
+	if cfg.drainCh != nil {
+		select {
+		case <-cfg.drainCh:
+		default:
+			close(cfg.drainCh)
+		}
+	}
 }
 
 // sockConfig is what the sockets of one server (or of one connect) share,
 // made once from its Settings, so that a socket does not carry copies.
 type sockConfig struct {
-	cbs          callbacks
-	maxRead      int // WithMaxReadBuffer
-	maxWrite     int // WithMaxWriteBuffer
-	low, high    int // WithWriteWatermarks
-	handLimit    int // the most written bytes the transport holds for a socket at a time (see handLimitFor)
-	overflow     OverflowPolicy
+	cbs        callbacks
+	maxRead    int // WithMaxReadBuffer
+	maxWrite   int // WithMaxWriteBuffer
+	low, high  int // WithWriteWatermarks
+	handLimit  int // the most written bytes the transport holds for a socket at a time (see handLimitFor)
+	overflow   OverflowPolicy
+	onShutdown func(*Socket) // a server's OnShutdown
+	halfOpen   bool          // WithAllowHalfOpen
+
+	live         atomic.Int64 // sockets made with this config, not finished yet
+	shutting     atomic.Bool  // its server is shutting down
+	drainMu      sync.Mutex   // protects drainCh
+	drainCh      chan struct{}
 	dontDrain    bool
 	readTimeout  time.Duration
 	writeTimeout time.Duration
@@ -120,6 +159,8 @@ func newSockConfig(onRead ReadFunc, st *Settings) *sockConfig {
 		high:         st.highWatermark(),
 		handLimit:    handLimitFor(maxWrite),
 		overflow:     st.Overflow,
+		onShutdown:   st.OnShutdown,
+		halfOpen:     st.AllowHalfOpen,
 		dontDrain:    st.DontDrainReadBuffer,
 		readTimeout:  st.ReadTimeout,
 		writeTimeout: st.WriteTimeout,
@@ -156,6 +197,11 @@ func (s *Socket) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	if s.state >= stClosing || !s.loop.running() {
 		err := s.closedErrLocked("write")
+		s.mu.Unlock()
+		return 0, err
+	}
+	if s.wrShut {
+		err := &conditions.Error{Kind: conditions.SocketClosed, Op: "write", Addr: s.peerLocked(), Socket: s, Err: errWriteClosed}
 		s.mu.Unlock()
 		return 0, err
 	}
@@ -497,6 +543,10 @@ func (s *Socket) finish() {
 		if ch != nil {
 			close(ch)
 		}
+		if !s.incoming {
+			s.loop.unpend(s)
+		}
+		s.cfg.release()
 		s.loop.release()
 	}
 }

@@ -27,6 +27,10 @@ type reactorState struct {
 	watched  bool       // in r.watch
 	cond     error      // the condition to deliver when a close this socket started completes
 	evDone   bool       // the event callback got its one condition
+	regIdx   int        // index in r.socks
+	shutSent bool       // asked to finish by a Shutdown
+	wrDone   bool       // FIN sent (CloseWrite)
+	peerEOF  bool       // the peer ended its side (a half-open socket)
 
 	// Flow control, as last applied from the fields under mu.
 	rdPaused bool      // reading disabled: bytes are kept
@@ -144,9 +148,16 @@ func (s *Socket) open(r *reactor, c Conn) bool {
 
 	s.conn = c
 	r.conns.Add(1)
+	r.register(s)
+	if !s.incoming {
+		s.loop.unpend(s)
+	}
 	s.loop.stats.connected(s.incoming)
 	if cb := s.cbs.Load().connect; cb != nil && !closing {
 		s.callSocket(cb)
+	}
+	if s.cfg.shutting.Load() || s.loop.shutting.Load() {
+		s.finishUp() // opened while a Shutdown was under way
 	}
 	s.process() // what was written before (and in the connect callback)
 	return true
@@ -260,6 +271,9 @@ func (s *Socket) process() {
 	}
 	if s.closing {
 		s.closeWhenSent(c)
+		return
+	}
+	if s.shutWriteWhenSent(c.Fd()) {
 		return
 	}
 	if s.wantPark {
@@ -434,6 +448,9 @@ func (s *Socket) poll() bool {
 		s.closeWhenSent(c)
 		return false
 	}
+	if s.shutWriteWhenSent(c.Fd()) {
+		return false
+	}
 	if s.wantPark {
 		s.tryPark(c)
 	}
@@ -460,8 +477,13 @@ func (s *Socket) closedBy(c Conn, err error) {
 		s.conn = nil // the socket lives on, parked
 		return
 	}
-	if errors.Is(err, io.EOF) && s.loop.running() && s.unsent.Load() > 0 {
-		s.takeOver(c) // the peer ended its side with bytes of ours unsent
+	if errors.Is(err, io.EOF) && s.loop.running() {
+		if s.cfg.halfOpen && !s.wrDone && !s.closed.Load() && s.keepHalfOpen(c) {
+			return // open for writing on its own descriptor
+		}
+		if s.unsent.Load() > 0 {
+			s.takeOver(c) // the peer ended its side with bytes of ours unsent
+		}
 	}
 	s.inflight.reset()
 	s.marks = nil
@@ -501,6 +523,7 @@ func (s *Socket) finishClose(ev error) {
 	s.reportIn(0)
 	s.inflight.reset()
 	s.r.conns.Add(-1)
+	s.r.unregister(s)
 	s.loop.stats.disconnected(s.incoming)
 
 	user := s.markClosed()

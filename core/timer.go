@@ -14,6 +14,7 @@ type Timer struct {
 	period time.Duration // Interval's period; 0 for Delay
 	at     time.Time     // when it is first due
 	err    error
+	held   bool // it keeps the Loop going (not when made during a Shutdown)
 	state  atomic.Int32
 	node   timerNode // touched only on r's goroutine
 }
@@ -28,8 +29,9 @@ const (
 // Delay runs fn once on one of the Loop's reactors, d from now, and returns
 // the Timer. It is the equivalent of cl-async's delay. The precision is one
 // tick (WithTickInterval, 10ms by default): fn runs between d and d plus
-// about two ticks from now. A pending Timer keeps Run going; Exit drops it
-// without running it. A bad argument (nil fn, negative d) or a Loop that is
+// about two ticks from now. A pending Timer keeps Run going; Exit and
+// Shutdown drop it without running it (a Timer made during a Shutdown runs
+// if it comes due before the Loop ends, but does not keep it going). A bad argument (nil fn, negative d) or a Loop that is
 // not running leaves the Timer unarmed, and Err says why. Safe to call from
 // any goroutine.
 func (l *Loop) Delay(d time.Duration, fn func()) *Timer {
@@ -64,7 +66,10 @@ func (l *Loop) newTimer(call string, d time.Duration, repeat bool, fn func()) *T
 		t.state.Store(timerDone)
 		return t
 	}
-	l.hold()
+	if !l.shutting.Load() {
+		l.hold()
+		t.held = true
+	}
 	l.stats.timers(1)
 	t.at = time.Now().Add(d)
 	if l.started.Load() { // the usual case, without a closure
@@ -119,6 +124,10 @@ func (t *Timer) arm() {
 	if t.state.Load() != timerPending {
 		return
 	}
+	if t.held && t.l.shutting.Load() { // pending when the Shutdown began
+		t.drop()
+		return
+	}
 	r := t.r.Load()
 	r.addTimer(&t.node, r.loop.tickAt(t.at))
 }
@@ -133,6 +142,11 @@ func (t *Timer) expire(*timerNode) {
 	if t.l.running() {
 		t.l.call(nil, t.fn)
 	}
+	if t.held && t.l.shutting.Load() { // an Interval of before the Shutdown: it ends
+		t.state.Store(timerDone)
+		t.finish()
+		return
+	}
 	if t.period > 0 && t.state.CompareAndSwap(timerRunning, timerPending) {
 		r := t.r.Load()
 		r.addTimer(&t.node, r.now+t.l.ticks(t.period))
@@ -145,5 +159,16 @@ func (t *Timer) expire(*timerNode) {
 // finish releases what a live Timer holds, once.
 func (t *Timer) finish() {
 	t.l.stats.timers(-1)
-	t.l.release()
+	if t.held {
+		t.l.release()
+	}
+}
+
+// drop cancels a pending Timer without running it (a Shutdown drops the
+// timers it finds). Reactor only.
+func (t *Timer) drop() {
+	if t.state.CompareAndSwap(timerPending, timerDone) {
+		t.r.Load().wheel.remove(&t.node)
+		t.finish()
+	}
 }

@@ -239,3 +239,25 @@ func (w *wheel) nextDue() int64 {
 	}
 	return max(best, w.tick+1)
 }
+
+// each calls fn for every armed node (fn may remove the node it is given).
+func (w *wheel) each(fn func(n *timerNode)) {
+	visit := func(head *timerNode) {
+		if head.next == nil {
+			return
+		}
+		for n := head.next; n != head; {
+			next := n.next
+			fn(n)
+			n = next
+		}
+	}
+	for i := range w.l0 {
+		visit(&w.l0[i])
+	}
+	for k := range w.up {
+		for i := range w.up[k] {
+			visit(&w.up[k][i])
+		}
+	}
+}

@@ -66,7 +66,7 @@ func TCPServer(l *core.Loop, addr string, onRead core.ReadFunc, opts ...Option) 
 	if err != nil {
 		return nil, err
 	}
-	ln, err := listen(addr, st.Value(backlogKey{}))
+	ln, err := listen(addr, st.Value(backlogKey{}), st.KeepAliveConfig())
 	if err != nil {
 		return nil, conditions.New(conditions.TCPServerBindError, "listen", addr, err)
 	}
@@ -79,8 +79,12 @@ func TCPServer(l *core.Loop, addr string, onRead core.ReadFunc, opts ...Option) 
 }
 
 // listen binds addr, with a backlog if one is set.
-func listen(addr string, backlog any) (net.Listener, error) {
-	ln, err := new(net.ListenConfig).Listen(context.Background(), "tcp", addr)
+func listen(addr string, backlog any, keepAlive net.KeepAliveConfig) (net.Listener, error) {
+	lc := net.ListenConfig{KeepAliveConfig: keepAlive}
+	if !keepAlive.Enable {
+		lc.KeepAlive = -1
+	}
+	ln, err := lc.Listen(context.Background(), "tcp", addr)
 	if err != nil {
 		return nil, err
 	}
@@ -91,6 +95,37 @@ func listen(addr string, backlog any) (net.Listener, error) {
 		}
 	}
 	return ln, nil
+}
+
+// OnShutdown sets how Shutdown (the server's or the Loop's) asks each of
+// the server's open connections to finish: fn runs on the connection's
+// reactor and should let the exchange under way finish (a reply being
+// written, a request half read), then Close the socket. The default is
+// Close: what was written is delivered, then FIN. fn runs once per
+// connection, also for a connection accepted while the Shutdown starts.
+func OnShutdown(fn func(s *core.Socket)) Option {
+	return core.NewOption("server.OnShutdown", core.ForServer, func(st *core.Settings) error {
+		if fn == nil {
+			return fmt.Errorf("nil callback")
+		}
+		st.OnShutdown = fn
+		return nil
+	})
+}
+
+// Shutdown stops the server gracefully, as net/http.Server.Shutdown does:
+// it stops accepting at once, asks each open connection to finish (the
+// OnShutdown callback; by default a graceful Close), and waits until they
+// have all closed. If ctx ends first, it force-closes the rest and returns
+// ctx.Err(). It may be called more than once, and concurrently with Close
+// and the Loop's Shutdown and Exit. Safe to call from any goroutine except
+// the Loop's reactors, where it returns an error matching
+// core.ErrInReactor.
+func (srv *Server) Shutdown(ctx context.Context) error {
+	if srv == nil || srv.ln == nil {
+		return zeroServer("Server.Shutdown")
+	}
+	return srv.ln.Shutdown(ctx)
 }
 
 // Close stops accepting: new connections are refused, while the sockets

@@ -1,0 +1,226 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+)
+
+// Shutdown: a Loop, or one server, ends gracefully. Servers stop
+// accepting at once; every open connection is asked to finish (a server's
+// OnShutdown callback, by default Close: what was written is delivered,
+// then FIN); the call waits until they have all closed, or until its
+// context ends, when it force-closes the rest. Each reactor keeps a list of
+// its open sockets (reactor.socks) so that the request reaches every one on
+// its own goroutine; outgoing sockets still connecting are in Loop.pending.
+
+// Shutdown stops the Loop gracefully, as net/http.Server.Shutdown does a
+// server: every server stops accepting at once and asks each of its open
+// connections to finish (its OnShutdown callback, by default a graceful
+// Close); every other socket (outgoing ones, including those still
+// connecting) closes gracefully, delivering what was written; timers that
+// are pending are dropped, and timers started from now on do not keep the
+// Loop going. Shutdown waits until everything has closed, then Run returns
+// nil, and so does Shutdown. If ctx ends first, Shutdown force-closes what
+// is left (as Exit does) and returns ctx.Err().
+//
+// It may be called several times, and concurrently with Exit, Close and
+// Server.Shutdown; each call waits for the end. Safe to call from any
+// goroutine except the Loop's reactors, where it returns an error matching
+// ErrInReactor (it would wait for itself). On a Loop that has not started
+// it returns ErrLoopNotRunning; on one that has ended, nil.
+func (l *Loop) Shutdown(ctx context.Context) error {
+	const call = "Loop.Shutdown"
+	if !l.valid() {
+		return zeroLoop(call)
+	}
+	if ctx == nil {
+		return &ArgError{Call: call, Arg: "ctx", Reason: "nil context"}
+	}
+	if l.InReactor() {
+		return fmt.Errorf("asyncnet: %s: %w (it would wait for itself)", call, ErrInReactor)
+	}
+	if l.state.Load() == loopIdle {
+		return fmt.Errorf("asyncnet: %s: %w", call, ErrLoopNotRunning)
+	}
+	if l.shutting.CompareAndSwap(false, true) {
+		l.beginShutdown()
+	}
+	select {
+	case <-l.ended:
+		return nil
+	case <-ctx.Done():
+		l.Exit()
+		<-l.ended
+		return ctx.Err()
+	}
+}
+
+// beginShutdown asks everything of the Loop to finish.
+func (l *Loop) beginShutdown() {
+	l.mu.Lock()
+	var servers []*Listener
+	for c := range l.closers {
+		if x, ok := c.(*Listener); ok {
+			servers = append(servers, x)
+		}
+	}
+	pending := slices.Collect(maps.Keys(l.pending))
+	l.mu.Unlock()
+	for _, x := range servers {
+		x.beginShutdown()
+	}
+	l.whenStarted(func() {
+		for _, r := range l.rs() {
+			r.post(r.shutdown)
+		}
+	})
+	for _, s := range pending {
+		_ = s.Close() // delivered once connected, then FIN
+	}
+	l.releaseStay()
+	l.releasePersistent()
+}
+
+// releaseStay releases WithStayRunning's hold, once.
+func (l *Loop) releaseStay() {
+	if l.stay.CompareAndSwap(true, false) {
+		l.release()
+	}
+}
+
+// releasePersistent releases the hold of a persistent transport, once.
+func (l *Loop) releasePersistent() {
+	if l.persistent.CompareAndSwap(true, false) {
+		l.release()
+	}
+}
+
+// shutdown asks every open socket of r to finish and drops r's timers.
+// Reactor only.
+func (r *reactor) shutdown() {
+	for _, s := range slices.Clone(r.socks) { // closing one changes the list
+		s.finishUp()
+	}
+	r.wheel.each(func(n *timerNode) {
+		if t, ok := n.owner.(*Timer); ok {
+			t.drop()
+		}
+	})
+}
+
+// shutdownServer asks the open sockets of r that cfg's server accepted to
+// finish. Reactor only.
+func (r *reactor) shutdownServer(cfg *sockConfig) {
+	for _, s := range slices.Clone(r.socks) {
+		if s.cfg == cfg {
+			s.finishUp()
+		}
+	}
+}
+
+// forceServer force-closes the open sockets of r that cfg's server
+// accepted. Reactor only.
+func (r *reactor) forceServer(cfg *sockConfig) {
+	for _, s := range slices.Clone(r.socks) {
+		if s.cfg == cfg {
+			_ = s.ForceClose()
+		}
+	}
+}
+
+// finishUp asks s, once, to finish: its server's OnShutdown callback, or
+// else a graceful Close. Reactor only.
+func (s *Socket) finishUp() {
+	if s.shutSent || s.closed.Load() {
+		return
+	}
+	s.shutSent = true
+	if fn := s.cfg.onShutdown; fn != nil && s.incoming {
+		s.callSocket(fn)
+		return
+	}
+	_ = s.Close()
+}
+
+// register adds s, just opened, to its reactor's list. Reactor only.
+func (r *reactor) register(s *Socket) {
+	s.regIdx = len(r.socks)
+	r.socks = append(r.socks, s)
+}
+
+// unregister removes s from its reactor's list. Reactor only.
+func (r *reactor) unregister(s *Socket) {
+	i, last := s.regIdx, len(r.socks)-1
+	if i < 0 || i > last || r.socks[i] != s {
+		return
+	}
+	if i != last {
+		r.socks[i] = r.socks[last]
+		r.socks[i].regIdx = i
+	}
+	r.socks[last] = nil
+	r.socks = r.socks[:last]
+	s.regIdx = -1
+	if len(r.socks) == 0 && cap(r.socks) > 1024 {
+		r.socks = nil // let a burst's array go
+	}
+}
+
+// Shutdown stops the server gracefully: it stops accepting at once, asks
+// each of its open connections to finish (the OnShutdown callback given to
+// its entry point, by default a graceful Close), and waits until they have
+// all closed. If ctx ends first, it force-closes the rest and returns
+// ctx.Err(). It may be called several times, and concurrently with Close
+// and the Loop's Shutdown and Exit. Safe to call from any goroutine except
+// the Loop's reactors, where it returns an error matching ErrInReactor.
+func (x *Listener) Shutdown(ctx context.Context) error {
+	const call = "Listener.Shutdown"
+	if x == nil || x.loop == nil {
+		return &ArgError{Call: call, Arg: "x", Reason: "zero Listener"}
+	}
+	if ctx == nil {
+		return &ArgError{Call: call, Arg: "ctx", Reason: "nil context"}
+	}
+	l := x.loop
+	if l.InReactor() {
+		return fmt.Errorf("asyncnet: %s: %w (it would wait for itself)", call, ErrInReactor)
+	}
+	x.beginShutdown()
+	<-x.accepting // no socket of this server is made after this
+	drained := x.cfg.drained()
+	select {
+	case <-drained:
+		return nil
+	case <-l.ended:
+		return nil
+	case <-ctx.Done():
+	}
+	if l.post(func() {
+		for _, r := range l.rs() {
+			r.post(func() { r.forceServer(x.cfg) })
+		}
+	}) {
+		select {
+		case <-drained:
+		case <-l.ended:
+		}
+	}
+	return ctx.Err()
+}
+
+// beginShutdown stops accepting and asks the server's sockets to finish,
+// once.
+func (x *Listener) beginShutdown() {
+	if !x.cfg.shutting.CompareAndSwap(false, true) {
+		return
+	}
+	_ = x.Close()
+	l := x.loop
+	l.whenStarted(func() {
+		for _, r := range l.rs() {
+			r.post(func() { r.shutdownServer(x.cfg) })
+		}
+	})
+}
