@@ -66,6 +66,7 @@ func DialContext(ctx context.Context, l *core.Loop, addr string, opts ...Option)
 	}
 	s, err := TCPConnect(l, addr, func(*core.Socket, []byte) {}, slices.Concat(opts, []Option{
 		core.WithDontDrainReadBuffer(),
+		core.WithAllowHalfOpen(),
 		core.OnConnect(func(*core.Socket) { report(nil) }),
 		core.OnEvent(func(_ *core.Socket, ev error) { report(ev) })})...)
 	if err != nil {

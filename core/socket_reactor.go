@@ -178,7 +178,7 @@ func (s *Socket) readable(c Conn) {
 	cb := s.cbs.Load().read
 	if s.dontDrain || s.readOffA.Load() {
 		if !s.readOffA.Load() {
-			s.callRead(cb, nil) // a notification: the bytes are read with Read
+			s.callRead(cb, nil) // a notification: the bytes are read with Read; closing its window keeps the rest
 			if s.conn == nil {
 				return
 			}

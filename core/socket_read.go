@@ -143,8 +143,13 @@ func (s *Socket) openWindow() {
 	s.rmu.Unlock()
 }
 
+// closeWindow also moves what is still unread into the queue, in the same
+// critical section: a reader never sees the bytes in neither place.
 func (s *Socket) closeWindow() {
 	s.rmu.Lock()
+	if c := s.window; c != nil && c == s.conn && c.InboundBuffered() > 0 {
+		_, _ = c.WriteTo(&s.in)
+	}
 	s.window = nil
 	s.rmu.Unlock()
 }

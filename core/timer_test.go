@@ -125,18 +125,17 @@ func TestTimersOnOneLoopNeverOverlap(t *testing.T) {
 //
 //	go test -run '^$' -bench 'DelayStop|WheelArmCancel' -benchmem ./core
 func BenchmarkDelayStop(b *testing.B) {
-	l := core.NewLoop(core.WithNumLoops(1))
-	ready := make(chan struct{})
+	l := core.NewLoop(core.WithNumLoops(1), core.WithStayRunning())
+	if err := l.Start(nil); err != nil {
+		b.Fatal(err)
+	}
 	done := make(chan error, 1)
-	go func() { done <- l.Run(func(*core.Loop) { close(ready) }) }()
-	<-ready
-	keep := l.Delay(time.Hour, func() {}) // keeps the Loop running
+	go func() { done <- l.Wait() }()
 	fn := func() {}
 	b.ReportAllocs()
 	for b.Loop() {
 		l.Delay(time.Hour, fn).Stop()
 	}
-	keep.Stop()
 	l.Exit()
 	if err := <-done; err != nil {
 		b.Fatal(err)

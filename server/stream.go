@@ -67,6 +67,7 @@ func Listen(l *core.Loop, addr string, opts ...Option) (*Listener, error) {
 	ln := &Listener{l: l, conns: make(chan *stream.Conn, acceptQueue), closed: make(chan struct{})}
 	srv, err := TCPServer(l, addr, func(*core.Socket, []byte) {}, slices.Concat(opts, []Option{
 		core.WithDontDrainReadBuffer(),
+		core.WithAllowHalfOpen(),
 		core.OnConnect(ln.accepted)})...)
 	if err != nil {
 		return nil, err

@@ -27,7 +27,9 @@ var ErrDrains error = &core.ArgError{Call: "stream.NetConn", Arg: "s",
 // blocking I/O (bufio, net/http, crypto/tls): Read blocks until bytes, end
 // of file or the read deadline; Write blocks while the socket is congested
 // (backpressure) or until the write deadline; deadlines run on the Loop's
-// timers. The socket is still served by its reactor: a Conn costs no
+// timers. Like a *net.TCPConn it can be half-closed (CloseWrite,
+// CloseRead), and the peer's end of file ends reading only: client.Dial
+// and server.Listen make their sockets with core.WithAllowHalfOpen. The socket is still served by its reactor: a Conn costs no
 // goroutine of its own. Its methods are safe to call from any goroutine
 // except the Loop's reactors, where the blocking ones return ErrInReactor
 // instead of waiting.
@@ -40,6 +42,7 @@ type Conn struct {
 	closed   chan struct{} // closed by Close
 	once     sync.Once
 	paused   atomic.Bool // reading disabled because the reader fell behind
+	rdShut   atomic.Bool // CloseRead: Read reports end of file, arriving bytes are dropped
 	rd, wd   deadline
 }
 
@@ -90,6 +93,10 @@ func signal(ch chan struct{}) {
 
 // onReadable runs on the reactor when bytes arrive.
 func (c *Conn) onReadable() {
+	if c.rdShut.Load() {
+		c.discard()
+		return
+	}
 	if c.s.Buffered() > connReadHigh && c.paused.CompareAndSwap(false, true) {
 		_ = c.s.Disable(true, false) // the reader is behind: let TCP hold the peer back
 	}
@@ -108,6 +115,9 @@ func (c *Conn) Read(p []byte) (int, error) {
 		case <-c.closed:
 			return 0, c.opError("read", net.ErrClosed)
 		default:
+		}
+		if c.rdShut.Load() {
+			return 0, io.EOF
 		}
 		n, err := c.s.Read(p)
 		if n > 0 {
@@ -194,6 +204,45 @@ func (c *Conn) Close() error {
 		_ = c.s.Close()
 	})
 	return nil
+}
+
+// CloseWrite shuts down the writing side of the connection, as
+// (*net.TCPConn).CloseWrite does: what was written is delivered, then the
+// peer gets end of file; reading goes on. Later Writes fail.
+func (c *Conn) CloseWrite() error {
+	if err := c.s.CloseWrite(); err != nil {
+		return c.opError("close", err)
+	}
+	return nil
+}
+
+// CloseRead shuts down the reading side of the connection, as
+// (*net.TCPConn).CloseRead does: Read returns io.EOF from now on, and what
+// the peer sends is dropped (so it is never held back); writing goes on.
+func (c *Conn) CloseRead() error {
+	select {
+	case <-c.closed:
+		return c.opError("close", net.ErrClosed)
+	default:
+	}
+	if c.rdShut.CompareAndSwap(false, true) {
+		signal(c.readable) // a blocked Read returns io.EOF
+		if c.paused.CompareAndSwap(true, false) {
+			_ = c.s.Enable(true, false) // let the bytes come, to be dropped
+		}
+		c.discard()
+	}
+	return nil
+}
+
+// discard drops the bytes the socket keeps (after CloseRead).
+func (c *Conn) discard() {
+	var scratch [4 << 10]byte
+	for {
+		if n, _ := c.s.Read(scratch[:]); n == 0 {
+			return
+		}
+	}
 }
 
 // LocalAddr returns the local address.

@@ -24,16 +24,10 @@ import (
 // runLoop runs a Loop on its own goroutine for the test's length.
 func runLoop(t *testing.T, opts ...core.LoopOption) *core.Loop {
 	t.Helper()
-	l := core.NewLoop(opts...)
-	started := make(chan struct{})
+	l := core.NewLoop(append(opts, core.WithStayRunning())...)
+	require.NoError(t, l.Start(nil))
 	done := make(chan error, 1)
-	go func() {
-		done <- l.Run(func(l *core.Loop) {
-			l.Interval(time.Hour, func() {}) // keeps the Loop running until Exit
-			close(started)
-		})
-	}()
-	testutil.Recv(t, started, "loop")
+	go func() { done <- l.Wait() }()
 	t.Cleanup(func() {
 		l.Exit()
 		require.NoError(t, testutil.Recv(t, done, "Run"))
@@ -258,16 +252,10 @@ func TestNetConnNeedsKeptBytes(t *testing.T) {
 // TestBlockedCallsReturnOnExit: Read, Accept and Dial blocked in goroutines
 // return when the Loop exits (which runs no event callback).
 func TestBlockedCallsReturnOnExit(t *testing.T) {
-	l := core.NewLoop()
-	started := make(chan struct{})
+	l := core.NewLoop(core.WithStayRunning())
+	require.NoError(t, l.Start(nil))
 	done := make(chan error, 1)
-	go func() {
-		done <- l.Run(func(l *core.Loop) {
-			l.Interval(time.Hour, func() {})
-			close(started)
-		})
-	}()
-	testutil.Recv(t, started, "loop")
+	go func() { done <- l.Wait() }()
 	ln, err := server.Listen(l, "127.0.0.1:0")
 	require.NoError(t, err)
 	other, err := server.Listen(l, "127.0.0.1:0")
