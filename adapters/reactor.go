@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"syscall"
 
 	"github.com/panjf2000/gnet/v2"
 
@@ -60,6 +61,10 @@ func (r *reactor) Execute(fn func()) error {
 }
 
 func (r *reactor) Enroll(nc net.Conn, ch core.ConnHandler) error {
+	if nc.RemoteAddr() == nil { // gnet's worker would panic on it
+		_ = nc.Close()
+		return errNoPeer
+	}
 	if !r.gate.enter() {
 		_ = nc.Close()
 		return ErrStopped
@@ -70,8 +75,21 @@ func (r *reactor) Enroll(nc net.Conn, ch core.ConnHandler) error {
 		_ = nc.Close() // gnet closes nc itself once its worker has started
 		return err
 	}
-	return (<-res).Err
+	if got, ok := <-res; !ok || got.Err == nil && got.Conn == nil {
+		return errNotEnrolled // the worker gave up (gnet logs why) and closed the channel
+	} else {
+		return got.Err
+	}
 }
+
+var (
+	// errNoPeer is returned by Enroll for a connection with no peer
+	// address: one that has ended both ways already.
+	errNoPeer = fmt.Errorf("asyncnet: enroll: %w (the connection has ended)", syscall.ENOTCONN)
+	// errNotEnrolled is returned by Enroll when gnet's worker gave up
+	// without a result.
+	errNotEnrolled = errors.New("asyncnet: enroll: gnet did not take the connection")
+)
 
 func (r *reactor) Close(c core.Conn) error {
 	gc, ok := c.(gnet.Conn)

@@ -158,3 +158,47 @@ func TestHalfCloseBothWays(t *testing.T) {
 	require.Equal(t, "client's request", fromClient.String())
 	require.Equal(t, "server's last words", fromServer.String())
 }
+
+// TestPausedSocketEndedBothWays: a paused socket shuts its write side, the
+// peer reads to end of file, replies and closes: the connection has ended
+// both ways while paused. Enable still delivers the whole reply, then end
+// of file. (gnet cannot take such a connection back: the socket reads the
+// rest itself.)
+func TestPausedSocketEndedBothWays(t *testing.T) {
+	for _, size := range []int{1, 64 << 10} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			reply := randomBytes(t, size)
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			require.NoError(t, err)
+			defer ln.Close()
+			peerDone := make(chan struct{})
+			go func() {
+				defer close(peerDone)
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				_, _ = io.ReadAll(c) // until the socket's CloseWrite
+				_, _ = c.Write(reply)
+				_ = c.Close()
+			}()
+			var got bytes.Buffer
+			var ev error
+			testutil.Run(t, func(l *core.Loop) {
+				_, err := client.TCPConnect(l, ln.Addr().String(), func(_ *core.Socket, data []byte) { got.Write(data) },
+					core.OnConnect(func(s *core.Socket) {
+						require.NoError(t, s.Disable(true, false))
+						require.NoError(t, s.CloseWrite())
+						go func() {
+							<-peerDone // the connection has ended both ways
+							require.NoError(t, s.Enable(true, false))
+						}()
+					}),
+					core.OnEvent(func(_ *core.Socket, e error) { ev = e }))
+				require.NoError(t, err)
+			})
+			require.ErrorIs(t, ev, conditions.TCPEOF)
+			require.Equal(t, reply, got.Bytes())
+		})
+	}
+}

@@ -3,6 +3,7 @@ package core
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"sync"
@@ -243,6 +244,16 @@ func (s *Socket) unpark() {
 		f := os.NewFile(uintptr(fd), "asyncnet-parked")
 		nc, err := net.FileConn(f)
 		_ = f.Close()
+		if err == nil && nc.RemoteAddr() == nil {
+			// The connection ended both ways while parked (after CloseWrite,
+			// the peer's FIN): gnet cannot take it, and its last bytes are
+			// read here.
+			data, rerr := readRest(nc)
+			if !l.post(func() { s.resumedEnded(data, rerr) }) {
+				s.finish()
+			}
+			return
+		}
 		if err == nil {
 			err = s.enroll(r, nc)
 		}
@@ -277,6 +288,58 @@ func (s *Socket) reopen(c Conn) bool {
 		s.readable(c) // what arrived before and during the pause
 	}
 	return true
+}
+
+// readRest reads what is left of a connection that has ended, closes it,
+// and returns the bytes and why reading ended (nil for end of file).
+func readRest(nc net.Conn) ([]byte, error) {
+	defer nc.Close()
+	_ = nc.SetReadDeadline(time.Now().Add(time.Second)) // it has ended: nothing will block, but never wait for ever
+	data, err := io.ReadAll(nc)
+	return data, err
+}
+
+// resumedEnded finishes a socket whose connection ended both ways while it
+// was parked: the bytes it had kept, then data, go to the read callback
+// (unless it is closing), then the socket closes with end of file (or the
+// error that ended the read). Reactor only.
+func (s *Socket) resumedEnded(data []byte, rerr error) {
+	if s.park == nil {
+		return
+	}
+	s.park = nil
+	s.rmu.Lock()
+	_, _ = s.in.Write(data)
+	s.rmu.Unlock()
+	s.rdPaused = false
+	s.readOffA.Store(false)
+	if !s.closeAsked() {
+		s.deliverKept()
+	}
+	why := io.EOF
+	if rerr != nil {
+		why = rerr
+	}
+	ev := s.conditionFor("read", why)
+	s.endReading(nil, readDone(why, ev, s))
+	s.finishClose(ev)
+}
+
+// deliverKept hands the kept bytes to the read callback of a socket with
+// no connection left: in blocks, or as one notification if it does not
+// drain (its stream reads them). Reactor only.
+func (s *Socket) deliverKept() {
+	cb := s.cbs.Load().read
+	if s.dontDrain {
+		if s.Buffered() > 0 {
+			s.callRead(cb, nil)
+		}
+		return
+	}
+	for b := s.takeKept(); b != nil && !s.closed.Load(); b = s.takeKept() {
+		s.callRead(cb, b.bytes())
+		putBlock(b)
+	}
 }
 
 // resumeFailed closes a socket whose descriptor could not go back to the

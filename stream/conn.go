@@ -41,7 +41,8 @@ type Conn struct {
 	writable chan struct{} // the socket drained, or closed
 	closed   chan struct{} // closed by Close
 	once     sync.Once
-	paused   atomic.Bool // reading disabled because the reader fell behind
+	pmu      sync.Mutex // protects paused
+	paused   bool       // reading disabled because the reader fell behind
 	rdShut   atomic.Bool // CloseRead: Read reports end of file, arriving bytes are dropped
 	rd, wd   deadline
 }
@@ -97,10 +98,28 @@ func (c *Conn) onReadable() {
 		c.discard()
 		return
 	}
-	if c.s.Buffered() > connReadHigh && c.paused.CompareAndSwap(false, true) {
-		_ = c.s.Disable(true, false) // the reader is behind: let TCP hold the peer back
-	}
+	c.pace()
 	signal(c.readable)
+}
+
+// pace pauses the socket while the reader is behind (more than
+// connReadHigh bytes unread: TCP holds the peer back) and resumes it once
+// the reader is down to connReadLow. The reactor calls it when bytes
+// arrive and the reader after each read; under pmu, each looks at what is
+// buffered now, so whichever comes last leaves the pause right (a reader
+// that emptied the buffer just before the reactor paused still resumes
+// it).
+func (c *Conn) pace() {
+	c.pmu.Lock()
+	defer c.pmu.Unlock()
+	switch n := c.s.Buffered(); {
+	case !c.paused && n > connReadHigh && !c.rdShut.Load():
+		c.paused = true
+		_ = c.s.Disable(true, false)
+	case c.paused && (n < connReadLow || c.rdShut.Load()):
+		c.paused = false
+		_ = c.s.Enable(true, false)
+	}
 }
 
 // Read reads up to len(p) bytes, blocking until some are there, the peer
@@ -120,10 +139,8 @@ func (c *Conn) Read(p []byte) (int, error) {
 			return 0, io.EOF
 		}
 		n, err := c.s.Read(p)
+		c.pace()
 		if n > 0 {
-			if c.paused.Load() && c.s.Buffered() < connReadLow && c.paused.CompareAndSwap(true, false) {
-				_ = c.s.Enable(true, false)
-			}
 			return n, nil
 		}
 		if !errors.Is(err, core.ErrWouldBlock) {
@@ -227,9 +244,7 @@ func (c *Conn) CloseRead() error {
 	}
 	if c.rdShut.CompareAndSwap(false, true) {
 		signal(c.readable) // a blocked Read returns io.EOF
-		if c.paused.CompareAndSwap(true, false) {
-			_ = c.s.Enable(true, false) // let the bytes come, to be dropped
-		}
+		c.pace()           // let the bytes come, to be dropped
 		c.discard()
 	}
 	return nil
