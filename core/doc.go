@@ -48,14 +48,18 @@
 //	| bytes arrive                  | ReadFunc    | any number of times, ≤ MaxReadChunk each     |
 //	| a flush reaches the kernel    | OnWrite     | once per flush                               |
 //	| congestion has drained        | OnDrain     | after Congested turned true (backpressure)   |
+//	| peer EOF (WithAllowHalfOpen)  | OnEvent     | TCPEOF, the socket still open for writing    |
+//	| Shutdown under way            | OnShutdown  | a server's sockets; default: Close           |
 //	| peer EOF, error, timeout      | OnEvent     | once, with the socket already closed         |
 //	| Close / ForceClose / Exit     |             | no callback: the program asked for it        |
 //
 // A connect that fails goes straight to OnEvent (conditions.TCPRefused,
 // conditions.TCPTimeout, conditions.DNSError, ...). Close is graceful: what
 // was written is delivered, then FIN; ForceClose resets the connection.
-// When the peer ends its side, the bytes already written are still
-// delivered before the connection closes.
+// CloseWrite sends FIN after what was written and goes on reading. When the
+// peer ends its side, the bytes already written are still delivered before
+// the connection closes; with WithAllowHalfOpen the socket stays open for
+// writing until this side closes it.
 //
 // A write is copied into the socket's queue; the bytes not yet taken by the
 // kernel are capped (WithMaxWriteBuffer), and a write past the cap is
@@ -67,9 +71,10 @@
 // With WithDontDrainReadBuffer the read callback is a notification and the
 // bytes stay in the socket for Socket.Read (package stream builds its streams
 // and its net.Conn on it). Read and write timeouts (WithReadTimeout,
-// Socket.SetTimeouts) close the
-// socket with conditions.TCPTimeout. Socket.Disable pauses reading (the
-// peer is held back by TCP flow control) or writing; Socket.Enable resumes.
+// Socket.SetTimeouts) close the socket with conditions.TCPTimeout, and TCP
+// keepalive (WithTCPKeepAlive, 15s by default) notices a peer that
+// vanished. Socket.Disable pauses reading (the peer is held back by TCP
+// flow control) or writing; Socket.Enable resumes.
 //
 // # Timers
 //
@@ -77,7 +82,14 @@
 // reactors, with the precision of one tick (WithTickInterval, 10ms by
 // default). A pending timer keeps Run going.
 //
-// A Loop's Run returns when no server, socket, pending connect or timer is
-// left, or after Exit, which closes everything at once and runs no more
-// callbacks (pending timers are dropped).
+// # The Loop's life
+//
+// Start returns once its start function has run. A Loop's Run returns when
+// no server, socket, pending connect or timer is left (with
+// WithStayRunning: only after Exit or Shutdown). Shutdown ends it
+// gracefully: servers stop accepting, every connection finishes (a
+// server's OnShutdown, by default Close), timers are dropped, and Run
+// returns nil once everything has closed (or, when Shutdown's context
+// ends, after the rest is force-closed). Exit closes everything at once and
+// runs no more callbacks.
 package core
