@@ -95,7 +95,7 @@ func (s *Socket) abortConn() {
 // usual). Runs in OnClose, while the descriptor is still open.
 func (s *Socket) keepHalfOpen(c Conn) bool {
 	if d := s.inflight.Len() - c.OutboundBuffered(); d > 0 {
-		s.inflight.discard(d) // in the kernel already
+		s.inflight.Discard(d) // in the kernel already
 		s.sent += uint64(d)
 		s.unsent.Add(-int64(d))
 		s.r.bytesOut.Add(-int64(d))

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/asyncnet/asyncnet/conditions"
+	"github.com/asyncnet/asyncnet/internal/buf"
 )
 
 // Parking makes Disable(read) a real pause of the TCP connection. gnet
@@ -178,10 +179,10 @@ func (s *Socket) writeParked() {
 			if len(take) == 0 {
 				break
 			}
-			s.inflight.push(take)
+			s.inflight.Push(take)
 			clear(take)
 		}
-		n, err := writeFD(p.fd, s.inflight.live()[0].bytes())
+		n, err := writeFD(p.fd, s.inflight.Blocks()[0].Bytes())
 		if n > 0 {
 			s.sentMore(n)
 			if s.park != p {
@@ -275,7 +276,7 @@ func (s *Socket) reopen(c Conn) bool {
 	s.scheduled = true
 	s.mu.Unlock()
 	if n := s.inflight.Len(); n > 0 { // taken while parked, not written yet: first in line
-		s.iov = views(s.iov[:0], s.inflight.live())
+		s.iov = buf.Views(s.iov[:0], s.inflight.Blocks())
 		_, _ = c.Writev(s.iov)
 		clear(s.iov)
 		if s.conn == nil {
@@ -337,8 +338,8 @@ func (s *Socket) deliverKept() {
 		return
 	}
 	for b := s.takeKept(); b != nil && !s.closed.Load(); b = s.takeKept() {
-		s.callRead(cb, b.bytes())
-		putBlock(b)
+		s.callRead(cb, b.Bytes())
+		buf.Put(b)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/asyncnet/asyncnet/conditions"
+	"github.com/asyncnet/asyncnet/internal/buf"
 )
 
 // Socket is one TCP connection of a Loop, incoming or outgoing. It is the
@@ -39,14 +40,14 @@ type Socket struct {
 
 	mu         sync.Mutex // protects the fields below
 	state      sockState
-	r          *reactor   // owning reactor, set when connected
-	out        blockQueue // written bytes not yet handed to the transport
-	written    uint64     // bytes written so far: the write callback's marks count them
-	scheduled  bool       // s is queued on r (or will be processed at open)
-	forced     bool       // ForceClose or an overflow: drop what is unsent
-	userClosed bool       // Close or ForceClose was called
-	opened     bool       // the transport opened it
-	finished   bool       // the Loop's hold on s was released
+	r          *reactor  // owning reactor, set when connected
+	out        buf.Queue // written bytes not yet handed to the transport
+	written    uint64    // bytes written so far: the write callback's marks count them
+	scheduled  bool      // s is queued on r (or will be processed at open)
+	forced     bool      // ForceClose or an overflow: drop what is unsent
+	userClosed bool      // Close or ForceClose was called
+	opened     bool      // the transport opened it
+	finished   bool      // the Loop's hold on s was released
 	done       chan struct{}
 	data       any
 	peer       string // the dial address of an outgoing socket; else see peerLocked
@@ -174,7 +175,7 @@ func newSockConfig(onRead ReadFunc, st *Settings) *sockConfig {
 // its side first), so this much is held twice: a sixteenth of the cap,
 // between one block and 4 MiB. The rest waits in the socket's queue, once.
 func handLimitFor(maxWrite int) int {
-	return min(max(maxWrite/16, blockSize), 4<<20)
+	return min(max(maxWrite/16, buf.BlockSize), 4<<20)
 }
 
 // Write writes p to the socket and returns len(p). p is copied, so it may be
@@ -261,7 +262,7 @@ func (s *Socket) addUnsentLocked(d int64) {
 // held.
 func (s *Socket) dropOutLocked() {
 	n := s.out.Len()
-	s.out.reset()
+	s.out.Reset()
 	s.addUnsentLocked(-int64(n))
 }
 

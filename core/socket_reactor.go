@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/asyncnet/asyncnet/conditions"
+	"github.com/asyncnet/asyncnet/internal/buf"
 )
 
 // This file is the reactor's half of a Socket: what happens on the
@@ -15,22 +16,22 @@ import (
 
 // reactorState holds the Socket fields that only its reactor touches.
 type reactorState struct {
-	conn     Conn       // nil until opened, and again once closed
-	closing  bool       // a graceful close has started: close once the kernel has everything
-	inflight blockQueue // bytes handed to the transport (or to a parked descriptor) that the kernel may not have yet
-	handed   uint64     // bytes handed to the transport since it got the descriptor (for takeOver)
-	marked   uint64     // written bytes covered by a write-callback mark
-	marks    []uint64   // values of sent after which the write callback fires
-	sent     uint64     // bytes the kernel has taken (of those written)
-	spare    []*block   // scratch for process
-	iov      [][]byte   // scratch for writev
-	watched  bool       // in r.watch
-	cond     error      // the condition to deliver when a close this socket started completes
-	evDone   bool       // the event callback got its one condition
-	regIdx   int        // index in r.socks
-	shutSent bool       // asked to finish by a Shutdown
-	wrDone   bool       // FIN sent (CloseWrite)
-	peerEOF  bool       // the peer ended its side (a half-open socket)
+	conn     Conn         // nil until opened, and again once closed
+	closing  bool         // a graceful close has started: close once the kernel has everything
+	inflight buf.Queue    // bytes handed to the transport (or to a parked descriptor) that the kernel may not have yet
+	handed   uint64       // bytes handed to the transport since it got the descriptor (for takeOver)
+	marked   uint64       // written bytes covered by a write-callback mark
+	marks    []uint64     // values of sent after which the write callback fires
+	sent     uint64       // bytes the kernel has taken (of those written)
+	spare    []*buf.Block // scratch for process
+	iov      [][]byte     // scratch for writev
+	watched  bool         // in r.watch
+	cond     error        // the condition to deliver when a close this socket started completes
+	evDone   bool         // the event callback got its one condition
+	regIdx   int          // index in r.socks
+	shutSent bool         // asked to finish by a Shutdown
+	wrDone   bool         // FIN sent (CloseWrite)
+	peerEOF  bool         // the peer ended its side (a half-open socket)
 
 	// Flow control, as last applied from the fields under mu.
 	rdPaused bool      // reading disabled: bytes are kept
@@ -192,8 +193,8 @@ func (s *Socket) readable(c Conn) {
 	}
 	for {
 		if b := s.takeKept(); b != nil { // bytes kept during a pause come first
-			s.callRead(cb, b.bytes())
-			putBlock(b)
+			s.callRead(cb, b.Bytes())
+			buf.Put(b)
 			s.reportIn(s.Buffered())
 		} else {
 			n := c.InboundBuffered()
@@ -309,7 +310,7 @@ func (s *Socket) refill(c Conn) int {
 // takeOut takes queued blocks out of the queue, as many as the transport
 // has room for under the hand limit, if writing may go on. Reactor only;
 // the blocks are the caller's until it pushes them in flight.
-func (s *Socket) takeOut() []*block {
+func (s *Socket) takeOut() []*buf.Block {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.forced || s.writeOff && s.state != stClosing {
@@ -319,16 +320,16 @@ func (s *Socket) takeOut() []*block {
 	if room <= 0 || s.out.Len() == 0 {
 		return nil
 	}
-	take := s.out.take(s.spare[:0], room)
+	take := s.out.Take(s.spare[:0], room)
 	s.spare = take[:0]
 	return take
 }
 
 // send hands bs, taken from the queue, to the transport (which writes what
 // the kernel takes and keeps the rest), then settles. Reactor only.
-func (s *Socket) send(c Conn, bs []*block) {
-	s.iov = views(s.iov[:0], bs)
-	n := s.inflight.push(bs)
+func (s *Socket) send(c Conn, bs []*buf.Block) {
+	s.iov = buf.Views(s.iov[:0], bs)
+	n := s.inflight.Push(bs)
 	clear(bs)
 	_, _ = c.Writev(s.iov) // on error the transport has closed c and called OnClose
 	clear(s.iov)
@@ -367,7 +368,7 @@ func (s *Socket) settle(c Conn) int {
 // sentMore records that the kernel took n more of the bytes in flight.
 // Reactor only.
 func (s *Socket) sentMore(n int) {
-	s.inflight.discard(n)
+	s.inflight.Discard(n)
 	s.sent += uint64(n)
 	s.r.progressed = true
 	s.unsent.Add(-int64(n))
@@ -485,7 +486,7 @@ func (s *Socket) closedBy(c Conn, err error) {
 			s.takeOver(c) // the peer ended its side with bytes of ours unsent
 		}
 	}
-	s.inflight.reset()
+	s.inflight.Reset()
 	s.marks = nil
 	var ev error
 	switch {
@@ -521,7 +522,7 @@ func (s *Socket) finishClose(ev error) {
 	}
 	s.endReading(nil, readDone(nil, ev, s)) // if not recorded yet
 	s.reportIn(0)
-	s.inflight.reset()
+	s.inflight.Reset()
 	s.r.conns.Add(-1)
 	s.r.unregister(s)
 	s.loop.stats.disconnected(s.incoming)

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/asyncnet/asyncnet/conditions"
+	"github.com/asyncnet/asyncnet/internal/buf"
 )
 
 // Reading kept bytes. A socket keeps the bytes it receives, rather than
@@ -26,7 +27,7 @@ import (
 type inState struct {
 	rmu    sync.Mutex // protects the fields below
 	window Conn       // non-nil while a callback of the socket runs: its buffer may be read
-	in     blockQueue // kept bytes taken out of the transport, ahead of its buffer
+	in     buf.Queue  // kept bytes taken out of the transport, ahead of its buffer
 	rdone  error      // why no more bytes come: io.EOF, or the close; nil while open
 }
 
@@ -53,7 +54,7 @@ func (s *Socket) Read(p []byte) (int, error) {
 	}
 	s.rmu.Lock()
 	defer s.rmu.Unlock()
-	n := s.in.read(p)
+	n := s.in.Read(p)
 	if c := s.window; n < len(p) && c != nil {
 		if k := min(len(p)-n, c.InboundBuffered()); k > 0 {
 			data, _ := c.Peek(k)
@@ -97,9 +98,9 @@ func (s *Socket) WriteTo(w io.Writer) (int64, error) {
 	defer s.rmu.Unlock()
 	var total int64
 	for s.in.Len() > 0 {
-		n, err := w.Write(s.in.live()[0].bytes())
+		n, err := w.Write(s.in.Blocks()[0].Bytes())
 		total += int64(n)
-		s.in.discard(n)
+		s.in.Discard(n)
 		if err != nil {
 			return total, err
 		}
@@ -118,10 +119,10 @@ func (s *Socket) WriteTo(w io.Writer) (int64, error) {
 
 // takeKept takes the first block of kept bytes out of the queue, or
 // returns nil. Reactor only; the caller puts the block back in the pool.
-func (s *Socket) takeKept() *block {
+func (s *Socket) takeKept() *buf.Block {
 	s.rmu.Lock()
 	defer s.rmu.Unlock()
-	return s.in.pop()
+	return s.in.Pop()
 }
 
 // keep moves the transport's buffered bytes into the socket's queue and

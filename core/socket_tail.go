@@ -1,6 +1,7 @@
 package core
 
 import (
+	"github.com/asyncnet/asyncnet/internal/buf"
 	"net"
 	"os"
 )
@@ -16,27 +17,27 @@ import (
 // while the descriptor is still open.
 func (s *Socket) takeOver(c Conn) {
 	if d := s.inflight.Len() - c.OutboundBuffered(); d > 0 {
-		s.inflight.discard(d) // in the kernel already
+		s.inflight.Discard(d) // in the kernel already
 	}
 	s.mu.Lock()
 	base, counted := s.kbase, s.kbaseOK
 	peer := s.peerLocked()
-	var out blockQueue
-	out.push(s.out.take(nil, s.out.Len()))
+	var out buf.Queue
+	out.Push(s.out.Take(nil, s.out.Len()))
 	s.mu.Unlock()
 	if s.inflight.Len() > 0 && !counted {
 		s.loop.log.Warn("asyncnet: peer closed with bytes unsent; this platform cannot finish them", "peer", peer, "bytes", s.inflight.Len()+out.Len())
-		out.reset()
+		out.Reset()
 		return
 	}
 	fd, err := c.Dup()
 	if err != nil {
 		s.loop.log.Warn("asyncnet: cannot keep the connection to finish unsent bytes; dropped", "peer", peer, "bytes", s.inflight.Len()+out.Len(), "err", err)
-		out.reset()
+		out.Reset()
 		return
 	}
 	tail := &tailFlush{s: s, fd: fd, base: base, handed: s.handed, closed: make(chan bool, 1)}
-	tail.inflight, s.inflight = s.inflight, blockQueue{}
+	tail.inflight, s.inflight = s.inflight, buf.Queue{}
 	tail.out = out
 	l := s.loop
 	l.hold()
@@ -54,10 +55,10 @@ func (s *Socket) takeOver(c Conn) {
 type tailFlush struct {
 	s        *Socket
 	fd       int
-	base     uint64     // kernel count when the transport got the socket
-	handed   uint64     // bytes handed to the transport
-	inflight blockQueue // the last bytes handed: the transport may not have sent them all
-	out      blockQueue // never handed
+	base     uint64    // kernel count when the transport got the socket
+	handed   uint64    // bytes handed to the transport
+	inflight buf.Queue // the last bytes handed: the transport may not have sent them all
+	out      buf.Queue // never handed
 	nc       net.Conn
 	closed   chan bool // true once the transport has closed its descriptor; false if it stopped first
 }
@@ -79,9 +80,9 @@ func (t *tailFlush) run() {
 			return
 		}
 		if sent := accepted - t.base; sent < t.handed {
-			t.inflight.discard(t.inflight.Len() - int(min(t.handed-sent, uint64(t.inflight.Len()))))
+			t.inflight.Discard(t.inflight.Len() - int(min(t.handed-sent, uint64(t.inflight.Len()))))
 		} else {
-			t.inflight.reset()
+			t.inflight.Reset()
 		}
 	}
 	if t.inflight.Len()+t.out.Len() == 0 {
@@ -97,7 +98,7 @@ func (t *tailFlush) run() {
 	t.nc = nc
 	t.s.loop.track(nc) // Exit drops the rest
 	defer t.s.loop.untrack(nc)
-	bufs := net.Buffers(views(views(nil, t.inflight.live()), t.out.live()))
+	bufs := net.Buffers(buf.Views(buf.Views(nil, t.inflight.Blocks()), t.out.Blocks()))
 	_, _ = bufs.WriteTo(nc)
 }
 
@@ -111,8 +112,8 @@ func (t *tailFlush) drop() {
 		_ = t.nc.Close()
 		t.nc = nil
 	}
-	t.inflight.reset()
-	t.out.reset()
+	t.inflight.Reset()
+	t.out.Reset()
 	if t.s != nil {
 		l := t.s.loop
 		t.s = nil

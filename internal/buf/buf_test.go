@@ -1,4 +1,4 @@
-package core
+package buf
 
 import (
 	"bytes"
@@ -12,13 +12,13 @@ import (
 // keep the queue equal to a plain byte slice doing the same.
 func TestBlockQueueIsAFIFO(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	var q blockQueue
+	var q Queue
 	var model []byte
 	next := byte(0)
 	for range 5000 {
 		switch rng.IntN(5) {
 		case 0, 1:
-			p := make([]byte, rng.IntN(3*blockSize))
+			p := make([]byte, rng.IntN(3*BlockSize))
 			for i := range p {
 				p[i] = next
 				next++
@@ -28,50 +28,50 @@ func TestBlockQueueIsAFIFO(t *testing.T) {
 			require.Equal(t, len(p), n)
 			model = append(model, p...)
 		case 2:
-			p := make([]byte, rng.IntN(2*blockSize))
-			n := q.read(p)
+			p := make([]byte, rng.IntN(2*BlockSize))
+			n := q.Read(p)
 			require.Equal(t, min(len(p), len(model)), n)
 			require.True(t, bytes.Equal(model[:n], p[:n]))
 			model = model[n:]
 		case 3:
 			n := rng.IntN(len(model) + 1)
-			q.discard(n)
+			q.Discard(n)
 			model = model[n:]
 		case 4:
-			var bs []*block
+			var bs []*Block
 			if rng.IntN(2) == 0 {
-				if b := q.pop(); b != nil {
+				if b := q.Pop(); b != nil {
 					bs = append(bs, b)
 				}
 			} else {
-				bs = q.take(nil, rng.IntN(3*blockSize))
+				bs = q.Take(nil, rng.IntN(3*BlockSize))
 			}
 			var got []byte
 			for _, b := range bs {
-				got = append(got, b.bytes()...)
-				putBlock(b)
+				got = append(got, b.Bytes()...)
+				Put(b)
 			}
 			require.True(t, bytes.Equal(model[:len(got)], got))
 			model = model[len(got):]
 		}
 		require.Equal(t, len(model), q.Len())
 	}
-	q.reset()
+	q.Reset()
 	require.Zero(t, q.Len())
-	require.Empty(t, q.live())
+	require.Empty(t, q.Blocks())
 }
 
 // TestBlockQueueCycleAllocatesNothing: the echo path's cycle (write a
 // little, take it, give the block back) reuses everything.
 func TestBlockQueueCycleAllocatesNothing(t *testing.T) {
-	var q, inflight blockQueue
+	var q, inflight Queue
 	msg := make([]byte, 64)
-	var spare []*block
+	var spare []*Block
 	cycle := func() {
 		_, _ = q.Write(msg)
-		spare = q.take(spare[:0], 1<<20)
-		inflight.push(spare)
-		inflight.discard(inflight.Len())
+		spare = q.Take(spare[:0], 1<<20)
+		inflight.Push(spare)
+		inflight.Discard(inflight.Len())
 	}
 	cycle() // warm the pool and the arrays
 	require.Zero(t, testing.AllocsPerRun(100, cycle))
