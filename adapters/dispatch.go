@@ -2,46 +2,49 @@ package adapters
 
 import (
 	"github.com/panjf2000/gnet/v2"
-
-	"github.com/asyncnet/asyncnet/core"
 )
 
-// enrollment is the gnet context of a connection asyncnet owns: a
-// connection it enrolled, or one it took from an application (Plugin). Its
-// type is private, so an application's own contexts are never taken for it.
-type enrollment struct {
-	ch  core.ConnHandler
-	idx int
-}
+// The one dispatch of gnet's events to the connections asyncnet owns,
+// used by both the engine of its own (engine.go) and an application's
+// engine (Plugin): a connection asyncnet owns carries its *conn as gnet's
+// context. Its type is private, so an application's own contexts are never
+// taken for one.
 
 // probeConn marks the connections that find the event loops.
 type probeConn struct{}
 
-// openOwned completes OnOpen for a connection asyncnet owns.
-func openOwned(c gnet.Conn, e *enrollment) gnet.Action {
-	c.SetContext(e) // before OnOpen: a close inside it must reach OnClose
-	if !e.ch.OnOpen(e.idx, c) {
-		c.SetContext(nil)
-		return gnet.Close
-	}
-	return gnet.None
+// ownedConn returns the conn asyncnet owns for gc, or nil.
+func ownedConn(gc gnet.Conn) *conn {
+	cn, _ := gc.Context().(*conn)
+	return cn
 }
 
-// owned returns the asyncnet connection handler of c, or nil.
-func owned(c gnet.Conn) core.ConnHandler {
-	if e, ok := c.Context().(*enrollment); ok {
-		return e.ch
+// dispatchOpen handles gnet's OnOpen of a connection asyncnet owns; ok
+// reports whether gc is one.
+func dispatchOpen(gc gnet.Conn) (action gnet.Action, ok bool) {
+	if cn := ownedConn(gc); cn != nil {
+		return cn.opened(gc), true
 	}
-	return nil
+	return gnet.None, false
 }
 
-// closeOwned reports c's close to its handler, if asyncnet owns c.
-func closeOwned(c gnet.Conn, err error) bool {
-	ch := owned(c)
-	if ch == nil {
-		return false
+// dispatchTraffic handles gnet's OnTraffic; ok reports whether gc is
+// asyncnet's.
+func dispatchTraffic(gc gnet.Conn) bool {
+	if cn := ownedConn(gc); cn != nil {
+		cn.traffic()
+		return true
 	}
-	c.SetContext(nil)
-	ch.OnClose(c, err)
-	return true
+	return false
+}
+
+// dispatchClose handles gnet's OnClose; ok reports whether gc is
+// asyncnet's.
+func dispatchClose(gc gnet.Conn, err error) bool {
+	if cn := ownedConn(gc); cn != nil {
+		gc.SetContext(nil)
+		cn.gnetClosed(err)
+		return true
+	}
+	return false
 }

@@ -1,80 +1,90 @@
 package adapters
 
 import (
-	"slices"
 	"fmt"
+	"net"
+	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
 
-	"github.com/asyncnet/asyncnet/core"
+	"github.com/asyncnet/asyncnet/core/transport"
 )
 
 func init() {
-	core.SetDefaultTransport(func() core.Transport { return NewTransport() })
+	transport.SetDefault(func() transport.Transport { return NewTransport() })
 }
 
-// NewTransport returns a core.Transport that runs a Loop's reactors as the
-// event loops of a new gnet engine (a gnet.Client, which has no listener of
-// its own: servers accept on their own goroutine and hand each connection
-// to the least loaded event loop). It is the default transport of every
-// Loop; pass it to core.WithTransport only to add gnet options, such as
-// gnet.WithLockOSThread or gnet.WithSocketSendBuffer. Options that the Loop
-// sets (event loops, ticker, logger) are overridden.
-func NewTransport(opts ...gnet.Option) core.Transport {
-	return &engine{extra: opts}
+// NewTransport returns a transport.Transport that runs a Loop's reactors
+// as the event loops of a new gnet engine (a gnet.Client, which has no
+// listener of its own: servers accept on their own goroutine and hand
+// each connection to the least loaded event loop). It is the default
+// transport of every Loop; pass it to core.WithTransport only to add gnet
+// options, such as gnet.WithLockOSThread or gnet.WithSocketSendBuffer.
+// Options that the Loop sets (event loops, ticker, logger) are overridden.
+func NewTransport(opts ...gnet.Option) transport.Transport {
+	return &engine{extra: opts, hub: newHub()}
 }
 
 // engine is the default transport: one gnet.Client engine per Loop.
 type engine struct {
 	extra []gnet.Option
-	h     atomic.Pointer[core.Handler] // set once the reactors are known
+	hub   *hub
 	cli   *gnet.Client
 	probe chan gnet.EventLoop
-	gate  gate
 	once  sync.Once
 }
 
 // Start starts the gnet engine and finds its event loops.
-func (t *engine) Start(cfg core.TransportConfig, h core.Handler) ([]core.Reactor, error) {
-	if cfg.NumReactors <= 0 {
-		return nil, fmt.Errorf("asyncnet: %d reactors", cfg.NumReactors)
+func (t *engine) Start(cfg transport.Config, h transport.Handler) ([]transport.Reactor, error) {
+	if cfg.Reactors <= 0 {
+		return nil, fmt.Errorf("asyncnet: %d reactors", cfg.Reactors)
 	}
+	t.hub.logger.Store(cfg.Logger)
 	opts := append(slices.Clone(t.extra),
-		gnet.WithNumEventLoop(cfg.NumReactors),
+		gnet.WithNumEventLoop(cfg.Reactors),
 		gnet.WithTicker(true),
 		gnet.WithLogger(slogLogger{cfg.Logger}),
 	)
-	t.probe = make(chan gnet.EventLoop, cfg.NumReactors)
+	t.probe = make(chan gnet.EventLoop, 1)
 	cli, err := startClient(&engineHandler{t: t}, opts)
 	if err != nil {
 		return nil, err
 	}
 	t.cli = cli
-	newProbe, peers := newProbes()
-	loops, err := discoverLoops(cli, t.probe, cfg.NumReactors, newProbe)
-	_ = peers.Close()
+	loops, err := discover(func(nc net.Conn) error {
+		_, err := cli.EnrollContext(nc, probeConn{}) // returns after OnOpen
+		return err
+	}, t.probe, cfg.Reactors)
+	if err == nil && len(loops) < cfg.Reactors {
+		err = fmt.Errorf("asyncnet: probes found %d of %d event loops", len(loops), cfg.Reactors)
+	}
 	if err != nil {
 		_ = cli.Stop()
 		return nil, err
 	}
-	rs := make([]core.Reactor, len(loops))
+	rs := make([]transport.Reactor, len(loops))
 	for i, el := range loops {
-		rs[i] = &reactor{gate: &t.gate, el: el, idx: i}
+		rs[i] = t.hub.addReactor(el, i)
 	}
-	t.h.Store(&h)
+	t.hub.h.Store(&h)
 	return rs, nil
 }
 
-// Stop waits for the enrollments under way, then stops the engine: gnet
-// closes every connection (OnClose) before its loops exit.
+// Stop stops the engine: gnet closes every connection it holds (OnClose)
+// before its loops exit; then the connections detached from gnet are
+// closed, and what tails still had to send is dropped.
 func (t *engine) Stop() error {
 	var err error
 	t.once.Do(func() {
-		t.gate.close()
-		err = t.cli.Stop()
+		t.hub.gate.close()
+		err = t.cli.Stop() // its loops have exited when it returns
+		t.hub.stop()
+		for _, r := range t.hub.reactors() {
+			r.closeAll() // no reactor runs any more
+		}
+		t.hub.closeOrphans()
 	})
 	return err
 }
@@ -86,10 +96,10 @@ type engineHandler struct {
 }
 
 func (h *engineHandler) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
-	switch v := c.Context().(type) {
-	case *enrollment:
-		return nil, openOwned(c, v)
-	case probeConn:
+	if action, ok := dispatchOpen(c); ok {
+		return nil, action
+	}
+	if _, ok := c.Context().(probeConn); ok {
 		h.t.probe <- c.EventLoop()
 		return nil, gnet.None
 	}
@@ -97,16 +107,14 @@ func (h *engineHandler) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 }
 
 func (h *engineHandler) OnTraffic(c gnet.Conn) gnet.Action {
-	if ch := owned(c); ch != nil {
-		ch.OnTraffic(c)
-	} else {
+	if !dispatchTraffic(c) {
 		_, _ = c.Discard(-1)
 	}
 	return gnet.None
 }
 
 func (h *engineHandler) OnClose(c gnet.Conn, err error) gnet.Action {
-	closeOwned(c, err)
+	dispatchClose(c, err)
 	return gnet.None
 }
 
@@ -114,8 +122,9 @@ func (h *engineHandler) OnClose(c gnet.Conn, err error) gnet.Action {
 const startupTick = 10 * time.Millisecond
 
 func (h *engineHandler) OnTick() (time.Duration, gnet.Action) {
-	if p := h.t.h.Load(); p != nil {
-		return (*p).OnTick(), gnet.None
+	next := startupTick
+	if p := h.t.hub.h.Load(); p != nil {
+		next = (*p).OnTick()
 	}
-	return startupTick, gnet.None
+	return h.t.hub.tick(next), gnet.None
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"net"
 	"slices"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	gerrors "github.com/panjf2000/gnet/v2/pkg/errors"
 
 	"github.com/asyncnet/asyncnet/core"
+	"github.com/asyncnet/asyncnet/core/transport"
 	"github.com/asyncnet/asyncnet/internal/netaddr"
 )
 
@@ -41,25 +41,24 @@ type Plugin struct {
 	rules []rule
 	loop  *core.Loop
 
-	gate    gate
-	h       atomic.Pointer[core.Handler] // set once the Loop has started
-	eng     atomic.Pointer[gnet.Engine]
-	booted  chan struct{} // closed in OnBoot
-	alive   chan struct{} // closed at the first call from a goroutine of the engine's (see live)
-	started chan struct{} // closed when the Loop calls Start (it is running from then on)
-	start1  sync.Once
-	live1   sync.Once
-	isLive  atomic.Bool
-	stopped chan struct{} // closed in OnShutdown
-	stop    sync.Once
-	probes  chan gnet.EventLoop
+	hub        *hub
+	eng        atomic.Pointer[gnet.Engine]
+	booted     chan struct{} // closed in OnBoot
+	alive      chan struct{} // closed at the first call from a goroutine of the engine's (see live)
+	started    chan struct{} // closed when the Loop calls Start (it is running from then on)
+	start1     sync.Once
+	live1      sync.Once
+	isLive     atomic.Bool
+	stopped    chan struct{} // closed in OnShutdown
+	detachDone chan struct{} // closed in OnShutdown once the detached connections are closed
+	detach1    sync.Once
+	stop       sync.Once
+	probes     chan gnet.EventLoop
 
-	mu       sync.Mutex // protects the fields below
-	loops    map[gnet.EventLoop]*reactor
-	owned    map[gnet.Conn]struct{} // open connections asyncnet owns
-	pending  map[gnet.Conn]struct{} // connections taken before the Loop was ready
-	ready    bool                   // the Loop runs on its reactors: taken connections are adopted at once
-	released chan struct{}          // closed when owned empties while Stop waits
+	mu      sync.Mutex // protects the fields below
+	loops   map[gnet.EventLoop]*reactor
+	pending map[gnet.Conn]struct{} // connections taken before the Loop was ready
+	ready   bool                   // the Loop runs on its reactors: taken connections are adopted at once
 
 	lastTick atomic.Int64 // when gnet last called OnTick (UnixNano)
 	appNext  time.Time    // when the application's OnTick is due; ticker goroutines only
@@ -169,15 +168,16 @@ func Wrap(app gnet.EventHandler, opts ...PluginOption) (*Plugin, error) {
 		}
 	}
 	p := &Plugin{
-		app:     app,
-		booted:  make(chan struct{}),
-		alive:   make(chan struct{}),
-		started: make(chan struct{}),
-		stopped: make(chan struct{}),
-		probes:  make(chan gnet.EventLoop, 1),
-		loops:   make(map[gnet.EventLoop]*reactor),
-		owned:   make(map[gnet.Conn]struct{}),
-		pending: make(map[gnet.Conn]struct{}),
+		app:        app,
+		booted:     make(chan struct{}),
+		alive:      make(chan struct{}),
+		started:    make(chan struct{}),
+		stopped:    make(chan struct{}),
+		detachDone: make(chan struct{}),
+		probes:     make(chan gnet.EventLoop, 1),
+		hub:        newHub(),
+		loops:      make(map[gnet.EventLoop]*reactor),
+		pending:    make(map[gnet.Conn]struct{}),
 	}
 	p.loop = core.NewLoop(slices.Concat(pc.loopOpts, []core.LoopOption{core.WithTransport(p)})...)
 	if err := p.loop.Err(); err != nil {
@@ -204,52 +204,43 @@ func (p *Plugin) Loop() *core.Loop { return p.loop }
 // Persistent makes the Loop live as long as the engine (core.Persistent).
 func (p *Plugin) Persistent() bool { return true }
 
-// Start is core.Transport's Start: it waits for the engine to boot and
-// finds its event loops. The Loop calls it.
-func (p *Plugin) Start(cfg core.TransportConfig, h core.Handler) ([]core.Reactor, error) {
+// Start is transport.Transport's Start: it waits for the engine to boot
+// and finds its event loops. The Loop calls it.
+func (p *Plugin) Start(cfg transport.Config, h transport.Handler) ([]transport.Reactor, error) {
 	p.start1.Do(func() { close(p.started) })
+	p.hub.logger.Store(cfg.Logger)
 	if err := p.awaitLoops(cfg); err != nil {
 		return nil, err
 	}
 	eng := *p.eng.Load()
-	newProbe, peers := newProbes()
-	defer peers.Close()
-	var rs []core.Reactor
-	for len(rs) < 256 { // gnet's limit on event loops
-		nc, err := newProbe()
-		if err != nil {
-			return nil, fmt.Errorf("asyncnet: probe: %w", err)
-		}
+	loops, err := discover(func(nc net.Conn) error {
 		ctx := gnet.NewNetConnContext(gnet.NewContext(context.Background(), probeConn{}), nc)
 		res, err := eng.Register(ctx)
 		for errors.Is(err, gerrors.ErrEmptyEngine) { // the loops are being made
 			select {
 			case <-p.stopped:
-				return nil, ErrStopped
+				return ErrStopped
 			case <-time.After(time.Millisecond):
 			}
 			res, err = eng.Register(ctx)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("asyncnet: finding the event loops: %w", err)
+			return err
 		}
-		if r := <-res; r.Err != nil {
-			return nil, fmt.Errorf("asyncnet: finding the event loops: %w", r.Err)
-		}
-		el := <-p.probes
-		p.mu.Lock()
-		_, seen := p.loops[el]
-		if !seen {
-			r := &reactor{gate: &p.gate, el: el, idx: len(rs)}
-			p.loops[el] = r
-			rs = append(rs, r)
-		}
-		p.mu.Unlock()
-		if seen { // the balancer came back round: every loop found (more may show up in OnOpen)
-			break
-		}
+		return (<-res).Err
+	}, p.probes, 256) // gnet's limit on event loops
+	if err != nil {
+		return nil, err
 	}
-	p.h.Store(&h)
+	rs := make([]transport.Reactor, len(loops))
+	p.mu.Lock()
+	for i, el := range loops {
+		r := p.hub.addReactor(el, i)
+		p.loops[el] = r
+		rs[i] = r
+	}
+	p.mu.Unlock()
+	p.hub.h.Store(&h)
 	go p.ticker()
 	return rs, nil
 }
@@ -263,7 +254,7 @@ const noTickerWarning = 2 * time.Second
 // on except its callbacks: the first OnTick (or, without gnet.WithTicker,
 // the first connection) comes from a goroutine started after the loops were
 // made.
-func (p *Plugin) awaitLoops(cfg core.TransportConfig) error {
+func (p *Plugin) awaitLoops(cfg transport.Config) error {
 	select {
 	case <-p.booted:
 	case <-p.stopped:
@@ -294,63 +285,63 @@ func (p *Plugin) live() {
 	}
 }
 
-// Stop is core.Transport's Stop. After Exit it closes the connections
-// asyncnet owns (the application's engine runs on); once the engine is
-// stopping it waits for the engine to close them.
+// Stop is transport.Transport's Stop. After Exit it closes the
+// connections asyncnet owns, on their event loops (the application's
+// engine runs on); once the engine is stopping, gnet closes those it
+// holds, and the ones detached from it are closed here.
 func (p *Plugin) Stop() error {
-	p.gate.close()
+	p.hub.gate.close()
 	select {
-	case <-p.stopped:
+	case <-p.stopped: // OnShutdown closes the detached connections; gnet closes its own
+		select {
+		case <-p.detachDone:
+		case <-time.After(10 * time.Second):
+			return errors.New("asyncnet: the engine did not close asyncnet's connections")
+		}
+		select {
+		case <-p.hub.noneAttached():
+		case <-time.After(10 * time.Second):
+			return errors.New("asyncnet: the engine did not close asyncnet's connections")
+		}
+		p.hub.stop()
 	default:
 		p.closeOwned()
+		p.hub.stop()
 	}
-	p.mu.Lock()
-	if len(p.owned) == 0 {
-		p.mu.Unlock()
-		return nil
-	}
-	p.released = make(chan struct{})
-	wait := p.released
-	p.mu.Unlock()
-	select {
-	case <-wait:
-		return nil
-	case <-time.After(10 * time.Second):
-		return errors.New("asyncnet: the engine did not close asyncnet's connections")
-	}
+	p.hub.closeOrphans()
+	return nil
 }
 
-// closeOwned closes the connections asyncnet owns, and only those (gnet
-// closes them on their event loops; OnClose forgets them).
+// closeOwned closes the connections asyncnet owns, and only those, each on
+// its event loop, and waits until that is done.
 func (p *Plugin) closeOwned() {
-	p.mu.Lock()
-	cs := slices.Collect(maps.Keys(p.owned))
-	p.mu.Unlock()
-	for _, c := range cs {
-		_ = c.Close()
+	var wg sync.WaitGroup
+	for _, r := range p.hub.reactors() {
+		wg.Add(1)
+		if err := r.Execute(func() {
+			defer wg.Done()
+			r.abortAll()
+		}); err != nil {
+			wg.Done()
+		}
 	}
+	wg.Wait()
 }
 
 // reactorOf returns the reactor of el, adding it to the Loop if the probes
 // missed it. Event loop only.
 func (p *Plugin) reactorOf(el gnet.EventLoop) *reactor {
 	p.mu.Lock()
-	r := p.loops[el]
-	p.mu.Unlock()
-	if r != nil {
+	defer p.mu.Unlock()
+	if r := p.loops[el]; r != nil {
 		return r
 	}
-	h := p.h.Load()
+	h := p.hub.h.Load()
 	if h == nil {
 		return nil
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if r = p.loops[el]; r == nil {
-		r = &reactor{gate: &p.gate, el: el}
-		r.idx = (*h).AddReactor(r)
-		p.loops[el] = r
-	}
+	r := p.hub.addReactorFor(el, (*h).AddReactor)
+	p.loops[el] = r
 	return r
 }
 
@@ -382,9 +373,11 @@ func (p *Plugin) OnBoot(eng gnet.Engine) gnet.Action {
 // their conditions), then calls the application's OnShutdown.
 func (p *Plugin) OnShutdown(eng gnet.Engine) {
 	p.stop.Do(func() { close(p.stopped) })
-	if h := p.h.Load(); h != nil {
+	if h := p.hub.h.Load(); h != nil {
 		(*h).OnStop()
+		p.hub.closeDetached() // on the event loops, which still run
 	}
+	p.detach1.Do(func() { close(p.detachDone) })
 	p.app.OnShutdown(eng)
 }
 
@@ -392,9 +385,10 @@ func (p *Plugin) OnShutdown(eng gnet.Engine) {
 // matches, and the application all others.
 func (p *Plugin) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	p.live()
-	switch v := c.Context().(type) {
-	case *enrollment:
-		return nil, p.adopt(c, v)
+	if action, ok := dispatchOpen(c); ok {
+		return nil, action
+	}
+	switch c.Context().(type) {
 	case probeConn:
 		p.probes <- c.EventLoop()
 		return nil, gnet.None
@@ -404,7 +398,7 @@ func (p *Plugin) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 			return nil, p.take(c, &p.rules[i])
 		}
 	}
-	if p.h.Load() != nil {
+	if p.hub.h.Load() != nil {
 		p.reactorOf(c.EventLoop()) // an event loop the probes missed
 	}
 	return p.app.OnOpen(c)
@@ -429,7 +423,9 @@ func (p *Plugin) take(c gnet.Conn, ru *rule) gnet.Action {
 	if r == nil || ch == nil { // the Loop has ended: nobody to serve it
 		return gnet.Close
 	}
-	return p.adopt(c, &enrollment{ch: ch, idx: r.idx})
+	cn := newConn(r, ch)
+	c.SetContext(cn)
+	return cn.opened(c)
 }
 
 // adoptPending runs once the Loop is ready: it wakes the connections taken
@@ -461,38 +457,15 @@ func (p *Plugin) adoptLate(c gnet.Conn, pt pendingTake) gnet.Action {
 	}
 	c.SetContext(nil)
 	action := p.take(c, pt.ru)
-	if ch := owned(c); action == gnet.None && ch != nil && c.InboundBuffered() > 0 {
-		ch.OnTraffic(c)
+	if cn := ownedConn(c); action == gnet.None && cn != nil && c.InboundBuffered() > 0 {
+		cn.traffic()
 	}
 	return action
-}
-
-// adopt opens a connection asyncnet owns and records it.
-func (p *Plugin) adopt(c gnet.Conn, e *enrollment) gnet.Action {
-	p.mu.Lock()
-	p.owned[c] = struct{}{}
-	p.mu.Unlock()
-	action := openOwned(c, e)
-	if action == gnet.Close {
-		p.disown(c)
-	}
-	return action
-}
-
-func (p *Plugin) disown(c gnet.Conn) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	delete(p.owned, c)
-	if len(p.owned) == 0 && p.released != nil {
-		close(p.released)
-		p.released = nil
-	}
 }
 
 // OnTraffic passes traffic to asyncnet or to the application.
 func (p *Plugin) OnTraffic(c gnet.Conn) gnet.Action {
-	if ch := owned(c); ch != nil {
-		ch.OnTraffic(c)
+	if dispatchTraffic(c) {
 		return gnet.None
 	}
 	switch v := c.Context().(type) {
@@ -507,8 +480,7 @@ func (p *Plugin) OnTraffic(c gnet.Conn) gnet.Action {
 
 // OnClose passes a close to asyncnet or to the application.
 func (p *Plugin) OnClose(c gnet.Conn, err error) gnet.Action {
-	if closeOwned(c, err) {
-		p.disown(c)
+	if dispatchClose(c, err) {
 		return gnet.None
 	}
 	switch c.Context().(type) {
@@ -532,8 +504,8 @@ func (p *Plugin) OnTick() (time.Duration, gnet.Action) {
 	now := time.Now()
 	p.lastTick.Store(now.UnixNano())
 	delay := startupTick
-	if h := p.h.Load(); h != nil {
-		delay = (*h).OnTick()
+	if h := p.hub.h.Load(); h != nil {
+		delay = p.hub.tick((*h).OnTick())
 	}
 	action := gnet.None
 	if !now.Before(p.appNext) {
@@ -550,8 +522,8 @@ func (p *Plugin) OnTick() (time.Duration, gnet.Action) {
 // ticker drives asyncnet's timers while gnet does not call OnTick (the
 // engine runs without gnet.WithTicker), and ends when the engine stops.
 func (p *Plugin) ticker() {
-	h := p.h.Load()
-	delay := (*h).OnTick()
+	h := p.hub.h.Load()
+	delay := p.hub.tick((*h).OnTick())
 	for {
 		select {
 		case <-p.stopped:
@@ -559,7 +531,7 @@ func (p *Plugin) ticker() {
 		case <-time.After(delay):
 		}
 		if time.Since(time.Unix(0, p.lastTick.Load())) > 2*delay {
-			delay = (*h).OnTick()
+			delay = p.hub.tick((*h).OnTick())
 		}
 	}
 }

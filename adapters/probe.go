@@ -8,26 +8,31 @@ import (
 	"github.com/panjf2000/gnet/v2"
 )
 
-// discoverLoops returns the n event loops of cli. gnet has no API that
-// lists them, and a loop with no connection is otherwise out of reach, so n
-// probe connections (from newProbe) are enrolled one after the other: the
-// client's least-connections balancing puts each on a loop that has none
-// yet. The caller closes the probes' peers afterwards; the EventLoop handles
-// stay valid.
-func discoverLoops(cli *gnet.Client, opened <-chan gnet.EventLoop, n int, newProbe func() (net.Conn, error)) ([]gnet.EventLoop, error) {
-	loops := make([]gnet.EventLoop, 0, n)
-	seen := make(map[gnet.EventLoop]bool, n)
-	for range n {
+// discover finds the event loops of an engine, for the engine of its own
+// and for an application's: gnet has no API that lists them, and a loop
+// with no connection is otherwise out of reach. So probe connections (Unix
+// socket pairs) are registered one after the other with register, which
+// hands each to the engine's balancer; each probe's OnOpen sends its event
+// loop on opened. A least-connections balancer puts each probe on a loop
+// that has none yet; discover stops when a probe lands on a loop already
+// found (the balancer came back round) or after limit loops. The EventLoop
+// handles stay valid after the probes close.
+func discover(register func(nc net.Conn) error, opened <-chan gnet.EventLoop, limit int) ([]gnet.EventLoop, error) {
+	newProbe, peers := newProbes()
+	defer peers.Close()
+	var loops []gnet.EventLoop
+	seen := make(map[gnet.EventLoop]bool, limit)
+	for len(loops) < limit {
 		nc, err := newProbe()
 		if err != nil {
 			return nil, fmt.Errorf("asyncnet: probe: %w", err)
 		}
-		if _, err := cli.EnrollContext(nc, probeConn{}); err != nil { // returns after OnOpen
-			return nil, fmt.Errorf("asyncnet: probe: %w", err)
+		if err := register(nc); err != nil {
+			return nil, fmt.Errorf("asyncnet: finding the event loops: %w", err)
 		}
 		el := <-opened
 		if seen[el] {
-			return nil, fmt.Errorf("asyncnet: probe landed twice on one event loop")
+			break
 		}
 		seen[el] = true
 		loops = append(loops, el)

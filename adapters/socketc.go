@@ -13,6 +13,8 @@ import (
 // buffering and callbacks. Must be called on the socket's reactor (inside a
 // callback).
 func SocketC(s *core.Socket) gnet.Conn {
-	c, _ := s.Conn().(gnet.Conn)
-	return c
+	if cn, ok := s.Conn().(*conn); ok {
+		return cn.gnetConn()
+	}
+	return nil
 }

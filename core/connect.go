@@ -169,13 +169,8 @@ func (s *Socket) isOpened() bool {
 	return s.opened
 }
 
-// enroll hands nc to r's transport reactor, noting first how many bytes
-// its kernel has taken so far (for takeOver). It must not run on a reactor.
+// enroll hands nc to r's transport reactor. It must not run on a reactor.
 func (s *Socket) enroll(r *reactor, nc net.Conn) error {
-	base, ok := kernelBaseline(nc)
-	s.mu.Lock()
-	s.kbase, s.kbaseOK = base, ok
-	s.mu.Unlock()
 	return r.tr.Enroll(nc, (*socketEvents)(s))
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
+	"github.com/asyncnet/asyncnet/adapters"
 	"github.com/asyncnet/asyncnet/client"
 	"github.com/asyncnet/asyncnet/core"
 	"github.com/asyncnet/asyncnet/internal/testutil"
@@ -258,7 +259,7 @@ func TestShutdownRacesExitAndClose(t *testing.T) {
 func TestTCPKeepAlive(t *testing.T) {
 	type probe struct{ on, idle int }
 	read := func(s *core.Socket) probe {
-		fd := s.Conn().Fd()
+		fd := adapters.SocketC(s).Fd()
 		on, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE)
 		require.NoError(t, err)
 		idle, err := unix.GetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_KEEPIDLE)

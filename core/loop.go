@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/asyncnet/asyncnet/core/transport"
 )
 
 // Loop is an event loop: N reactors (gnet event loops) that serve every
@@ -52,7 +54,6 @@ type Loop struct {
 	mu      sync.Mutex // protects err and closers
 	err     error
 	closers map[io.Closer]struct{} // servers and background writers, closed on Exit
-	parked  map[*parking]struct{}  // parked descriptors, closed once the reactors have stopped
 
 	stats      counters
 	bytesOut   atomic.Int64         // the unsent bytes of sockets not connected yet (see Socket.addUnsentLocked)
@@ -82,7 +83,6 @@ func NewLoop(opts ...LoopOption) *Loop {
 		ended:   make(chan struct{}),
 		ready:   make(chan struct{}),
 		closers: make(map[io.Closer]struct{}),
-		parked:  make(map[*parking]struct{}),
 		pending: make(map[*Socket]struct{}),
 	}
 	for _, o := range opts {
@@ -239,17 +239,16 @@ func (l *Loop) Wait() error {
 func (l *Loop) startTransport() error {
 	tr := l.set.transport
 	if tr == nil {
-		f := defaultTransport.Load()
-		if f == nil {
-			return errors.New("asyncnet: no transport: import github.com/asyncnet/asyncnet/adapters (or client, server, stream)")
-		}
-		tr = (*f)()
+		tr = transport.Default()
+	}
+	if tr == nil {
+		return errors.New("asyncnet: no transport: import github.com/asyncnet/asyncnet/adapters (or client, server, stream)")
 	}
 	n := l.set.numLoops
 	if n == 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
-	rs, err := tr.Start(TransportConfig{NumReactors: n, Logger: l.log}, (*loopEvents)(l))
+	rs, err := tr.Start(transport.Config{Reactors: n, Logger: l.log}, (*loopEvents)(l))
 	if err != nil {
 		return fmt.Errorf("asyncnet: starting the transport: %w", err)
 	}
@@ -264,7 +263,7 @@ func (l *Loop) startTransport() error {
 		set[i] = newReactor(l, i, r)
 	}
 	l.rset.Store(&set)
-	if p, ok := tr.(Persistent); ok && p.Persistent() {
+	if p, ok := tr.(transport.Persistent); ok && p.Persistent() {
 		l.hold() // released when the transport stops (OnStop)
 		l.persistent.Store(true)
 	}
@@ -337,21 +336,6 @@ func (l *Loop) shutdown() {
 	l.closeServers()
 	if err := l.tr.Stop(); err != nil {
 		l.log.Warn("asyncnet: stopping the transport", "err", err)
-	}
-	l.mu.Lock()
-	parked := make([]*parking, 0, len(l.parked))
-	for p := range l.parked {
-		parked = append(parked, p)
-	}
-	clear(l.parked)
-	l.mu.Unlock()
-	for _, p := range parked { // the reactors have stopped: nothing else touches them
-		_ = p.Close()
-		if stopping {
-			p.s.stoppedParked()
-		} else {
-			p.s.abandon()
-		}
 	}
 	l.bg.Wait()
 	l.mu.Lock()
@@ -507,34 +491,21 @@ func (l *Loop) panicked(s *Socket, perr *PanicError) {
 // loopEvents is the Loop as the transport's Handler.
 type loopEvents Loop
 
-// OnTick queues a tick on every reactor that has something to check.
-//
-// While the ticks keep moving a socket's backlog into the kernel (a fast
-// peer, with more queued than the transport may hold), the next tick comes
-// after fastTick rather than a whole interval: the backlog flows at the
-// peer's pace. A backlog that does not move (a slow peer) is looked at
-// once per interval.
+// OnTick queues a tick on every reactor that has a timer due.
 func (e *loopEvents) OnTick() (next time.Duration) {
 	l := (*Loop)(e)
-	next = l.set.tickInterval
 	if l.started.Load() && l.running() {
 		now := l.tickNow()
 		for _, r := range l.rs() {
 			r.queueTick(now)
-			if r.flowing.Load() {
-				next = min(next, fastTick)
-			}
 		}
 	}
-	return next
+	return l.set.tickInterval
 }
-
-// fastTick is the interval of the ticks while a backlog flows (see OnTick).
-const fastTick = time.Millisecond
 
 // AddReactor adds a reactor the transport found after Start, and returns
 // its index.
-func (e *loopEvents) AddReactor(tr Reactor) int {
+func (e *loopEvents) AddReactor(tr transport.Reactor) int {
 	l := (*Loop)(e)
 	l.addMu.Lock() // one writer at a time
 	defer l.addMu.Unlock()
@@ -560,3 +531,9 @@ func (e *loopEvents) OnStop() {
 		l.signalDone()
 	}
 }
+
+// Hold keeps the Loop running for the transport (see transport.Handler).
+func (e *loopEvents) Hold() { (*Loop)(e).hold() }
+
+// Release ends a Hold.
+func (e *loopEvents) Release() { (*Loop)(e).release() }

@@ -4,6 +4,8 @@ import (
 	"math"
 	"sync"
 	"sync/atomic"
+
+	"github.com/asyncnet/asyncnet/core/transport"
 )
 
 // reactor is the Loop's side of one transport reactor.
@@ -17,7 +19,7 @@ import (
 type reactor struct {
 	loop *Loop
 	idx  int
-	tr   Reactor
+	tr   transport.Reactor
 
 	mu     sync.Mutex // protects active, woken, dirty and tasks
 	active bool       // the reactor is dispatching: queued work is drained before it returns
@@ -29,25 +31,16 @@ type reactor struct {
 	depth  int // nesting of enter/exit (a close can run inside a write)
 	spareS []*Socket
 	spareT []func()
-	watch  []*Socket // sockets with bytes the kernel has not taken yet
-	spareW []*Socket
 	wheel  wheel // timers and timeouts
 	now    int64 // the Loop's tick, as of the last tick (or arm)
 
-	progressed bool      // the kernel took bytes of a socket since the tick began
-	socks      []*Socket // the open sockets of this reactor (for Shutdown)
-
-	parked    []*Socket // sockets whose descriptor is parked (park.go)
-	parkFDs   []int     // scratch for the check of their descriptors
-	parkCheck timerNode // that check, every parkCheckEvery while parked is not empty
+	socks []*Socket // the open sockets of this reactor (for Shutdown)
 
 	gid        atomic.Uint64 // the reactor goroutine's identity (see gid), known after its first dispatch
 	conns      atomic.Int32  // open connections, for leastLoaded
 	bytesIn    atomic.Int64  // Stats.BytesBufferedIn of this reactor's sockets
 	bytesOut   atomic.Int64  // Stats.BytesBufferedOut: the unsent bytes of this reactor's sockets
-	needTick   atomic.Bool   // watch is not empty: tick every interval
-	flowing    atomic.Bool   // the last tick moved watched bytes into the kernel: tick sooner (see fastTick)
-	nextDue    atomic.Int64  // the wheel's nextDue: tick then, or when needTick
+	nextDue    atomic.Int64  // the wheel's nextDue: tick then
 	tickQueued atomic.Bool   // a tick is queued in the transport
 
 	drainFn func()
@@ -57,7 +50,6 @@ type reactor struct {
 func newReactor(l *Loop, idx int, tr Reactor) *reactor {
 	r := &reactor{loop: l, idx: idx, tr: tr}
 	r.nextDue.Store(math.MaxInt64)
-	r.parkCheck.owner = (*parkChecker)(r)
 	r.drainFn = r.drain
 	r.tickFn = r.tick
 	return r
@@ -150,10 +142,10 @@ func (r *reactor) drain() {
 	r.exit()
 }
 
-// queueTick asks for a tick if the reactor has sockets to watch or a timer
-// that may be due by now. Called by the transport's ticker goroutine.
+// queueTick asks for a tick if a timer of the reactor may be due by now.
+// Called by the transport's ticker goroutine.
 func (r *reactor) queueTick(now int64) {
-	if !r.needTick.Load() && r.nextDue.Load() > now {
+	if r.nextDue.Load() > now {
 		return // nothing to do: the reactor is not woken
 	}
 	if !r.tickQueued.CompareAndSwap(false, true) {
@@ -169,10 +161,7 @@ func (r *reactor) tick() {
 	r.enter()
 	r.now = r.loop.tickNow()
 	r.wheel.advance(r.now)
-	r.progressed = false
-	r.pollWatched()
-	r.flowing.Store(r.progressed && len(r.watch) > 0)
-	r.updateNeedTick()
+	r.nextDue.Store(r.wheel.nextDue())
 	r.exit()
 }
 
@@ -189,34 +178,4 @@ func (r *reactor) addTimer(n *timerNode, when int64) {
 	if n.when < r.nextDue.Load() {
 		r.nextDue.Store(n.when)
 	}
-}
-
-func (r *reactor) updateNeedTick() {
-	r.needTick.Store(len(r.watch) > 0)
-	r.nextDue.Store(r.wheel.nextDue())
-}
-
-// addWatch makes the ticks check s until it has nothing left in the kernel's
-// way. Reactor only.
-func (r *reactor) addWatch(s *Socket) {
-	if s.watched {
-		return
-	}
-	s.watched = true
-	r.watch = append(r.watch, s)
-	r.needTick.Store(true)
-}
-
-func (r *reactor) pollWatched() {
-	ws := r.watch
-	r.watch = r.spareW // sockets watched during the poll land here
-	for _, s := range ws {
-		if s.watched && s.poll() {
-			r.watch = append(r.watch, s)
-		} else {
-			s.watched = false
-		}
-	}
-	clear(ws)
-	r.spareW = ws[:0]
 }

@@ -133,10 +133,10 @@ func (r *reactor) forceServer(cfg *sockConfig) {
 // finishUp asks s, once, to finish: its server's OnShutdown callback, or
 // else a graceful Close. Reactor only.
 func (s *Socket) finishUp() {
-	if s.shutSent || s.closed.Load() {
+	if s.askedToEnd || s.closed.Load() {
 		return
 	}
-	s.shutSent = true
+	s.askedToEnd = true
 	if fn := s.cfg.onShutdown; fn != nil && s.incoming {
 		s.callSocket(fn)
 		return

@@ -2,6 +2,7 @@ package core
 
 import (
 	"fmt"
+	"github.com/asyncnet/asyncnet/core/transport"
 	"time"
 
 	"github.com/asyncnet/asyncnet/conditions"
@@ -10,24 +11,6 @@ import (
 // Flow control: timeouts, pausing and resuming, backpressure. The public
 // methods record the request under the socket's mutex; its reactor applies
 // it (applyFlow) the next time it processes the socket.
-
-// SetTimeouts sets the socket's read and write timeouts, replacing those it
-// had; 0 clears one. The read timeout closes the socket when no bytes
-// arrive for read while reading is enabled; the write timeout when written
-// bytes stay unsent for write without any progress. Either delivers
-// conditions.TCPTimeout to the event callback, once. The precision is one
-// tick (WithTickInterval). It is the equivalent of cl-async's
-// set-socket-timeouts. Safe to call from any goroutine.
-func (s *Socket) SetTimeouts(read, write time.Duration) error {
-	const call = "Socket.SetTimeouts"
-	if read < 0 {
-		return &ArgError{Call: call, Arg: "read", Reason: fmt.Sprintf("negative duration %v", read)}
-	}
-	if write < 0 {
-		return &ArgError{Call: call, Arg: "write", Reason: fmt.Sprintf("negative duration %v", write)}
-	}
-	return s.control("Socket.SetTimeouts", "settimeouts", func() { s.readTimeout, s.writeTimeout = read, write })
-}
 
 // Disable stops reading, writing or both (cl-async's disable-socket).
 //
@@ -146,72 +129,21 @@ type flow struct {
 }
 
 // applyFlow makes the flow-control requests effective. Reactor only.
-func (s *Socket) applyFlow(c Conn, fl flow) {
+func (s *Socket) applyFlow(c transport.Conn, fl flow) {
 	resumed := s.rdPaused && !fl.readOff
+	paused := !s.rdPaused && fl.readOff
 	s.rdPaused, s.wrPaused = fl.readOff, fl.writeOff
 	if t := s.timeoutsFor(fl.read, fl.write); t != nil {
 		s.applyTimeouts(t, fl, resumed)
 	}
-	if resumed {
+	switch {
+	case s.peerEOF: // nothing more to read
+	case paused:
+		_ = c.Pause()
+	case resumed:
+		_ = c.Resume()
 		s.readable(c) // what arrived while reading was disabled
 	}
-	if s.rdPaused && canPark && !s.closing {
-		s.wantPark = true // process parks it
-	}
-}
-
-// applyTimeouts makes the requested timeouts effective. Reactor only.
-func (s *Socket) applyTimeouts(t *timeouts, fl flow, resumed bool) {
-	r := s.r
-	rtChanged := fl.read != t.rtDur
-	t.rtDur, t.rtTicks = fl.read, 0
-	if fl.read > 0 {
-		t.rtTicks = s.loop.ticks(fl.read)
-	}
-	switch {
-	case t.rtTicks == 0 || s.rdPaused:
-		r.wheel.remove(&t.rt)
-	case rtChanged || resumed || !t.rt.armed:
-		r.refresh()
-		t.lastRead = r.now
-		r.addTimer(&t.rt, r.now+t.rtTicks+1)
-	}
-	if fl.write != t.wtDur {
-		t.wtDur, t.wtTicks = fl.write, 0
-		if fl.write > 0 {
-			t.wtTicks = s.loop.ticks(fl.write)
-			r.refresh()
-			t.progress = r.now
-		}
-	}
-}
-
-// errNoWriteProgress is the cause of a write timeout.
-func errNoWriteProgress(d time.Duration) error { return fmt.Errorf("no write progress for %v", d) }
-
-// readTimer is a Socket as the owner of its read-timeout timer node.
-type readTimer Socket
-
-// expire checks the read timeout: the node fires at the deadline counted
-// from the time it was armed, and is moved on if bytes arrived since
-// (reads only record the tick, so a busy socket costs no timer work).
-func (t *readTimer) expire(*timerNode) {
-	s := (*Socket)(t)
-	tm := s.tmo // not nil: it owns the node
-	if s.conn == nil || tm.rtTicks == 0 || s.rdPaused {
-		return
-	}
-	deadline := tm.lastRead + tm.rtTicks + 1
-	if deadline > s.r.now {
-		s.r.addTimer(&tm.rt, deadline)
-		return
-	}
-	s.timeout("read", fmt.Errorf("no data for %v", tm.rtDur))
-}
-
-// timeout closes the socket with conditions.TCPTimeout.
-func (s *Socket) timeout(op string, err error) {
-	s.closeWith(conditions.TCPTimeout, op, err)
 }
 
 // overflow closes the socket: more than WithMaxReadBuffer bytes are unread.
@@ -219,15 +151,15 @@ func (s *Socket) overflow(n int) {
 	s.closeWith(conditions.TCPError, "read", fmt.Errorf("%w: %d bytes unread, limit %d", ErrReadBufferFull, n, s.cfg.maxRead))
 }
 
-// closeWith closes the connection at once; its event callback gets a
-// condition of kind k. Reactor only.
+// closeWith closes the connection at once, dropping what is unsent; its
+// event callback gets a condition of kind k. Reactor only.
 func (s *Socket) closeWith(k *conditions.Kind, op string, err error) {
 	c := s.conn
 	if c == nil {
 		return
 	}
 	s.cond = s.condition(k, op, err)
-	_ = s.r.tr.Close(c)
+	_ = c.Abort(false)
 }
 
 // checkDrain ends congestion once the unsent bytes are down to the low

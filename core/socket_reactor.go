@@ -5,90 +5,46 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
-	"time"
 
 	"github.com/asyncnet/asyncnet/conditions"
+	"github.com/asyncnet/asyncnet/core/transport"
 	"github.com/asyncnet/asyncnet/internal/buf"
 )
 
 // This file is the reactor's half of a Socket: what happens on the
-// goroutine of the reactor that owns the connection.
+// goroutine of the reactor that owns the connection. The transport's Conn
+// does the rest: it writes what it is handed, pauses, half-closes, closes
+// after a flush.
 
 // reactorState holds the Socket fields that only its reactor touches.
 type reactorState struct {
-	conn     Conn         // nil until opened, and again once closed
-	closing  bool         // a graceful close has started: close once the kernel has everything
-	inflight buf.Queue    // bytes handed to the transport (or to a parked descriptor) that the kernel may not have yet
-	handed   uint64       // bytes handed to the transport since it got the descriptor (for takeOver)
-	marked   uint64       // written bytes covered by a write-callback mark
-	marks    []uint64     // values of sent after which the write callback fires
-	sent     uint64       // bytes the kernel has taken (of those written)
-	spare    []*buf.Block // scratch for process
-	iov      [][]byte     // scratch for writev
-	watched  bool         // in r.watch
-	cond     error        // the condition to deliver when a close this socket started completes
-	evDone   bool         // the event callback got its one condition
-	regIdx   int          // index in r.socks
-	shutSent bool         // asked to finish by a Shutdown
-	wrDone   bool         // FIN sent (CloseWrite)
-	peerEOF  bool         // the peer ended its side (a half-open socket)
-
-	// Flow control, as last applied from the fields under mu.
-	rdPaused bool      // reading disabled: bytes are kept
-	wrPaused bool      // writing disabled: bytes stay in out
-	tmo      *timeouts // nil until the socket first has a timeout
-	inStat   int64     // what s adds to its reactor's BytesBufferedIn
-
-	// Parking (see park.go).
-	park       *parking // non-nil while the descriptor is out of the transport
-	wantPark   bool     // park once the transport holds no written bytes
-	parkingNow bool     // the transport's close under way is a park, not a close
-}
-
-// timeouts is the reactor's state of a socket's read and write timeouts.
-// Most sockets never have one, so it is allocated when one is first set.
-type timeouts struct {
-	rt        timerNode // the read timeout
-	rtDur     time.Duration
-	rtTicks   int64 // read timeout in ticks; 0 means none
-	lastRead  int64 // tick when bytes last arrived
-	wtDur     time.Duration
-	wtTicks   int64  // write timeout in ticks; 0 means none
-	progress  int64  // tick when the backlog last shrank (or began), or the peer acknowledged bytes
-	lastAcked uint64 // bytes the peer had acknowledged at the last look
-}
-
-// readTicks returns the read timeout in ticks; 0 means none.
-func (s *Socket) readTicks() int64 {
-	if s.tmo == nil {
-		return 0
-	}
-	return s.tmo.rtTicks
-}
-
-// writeTicks returns the write timeout in ticks; 0 means none.
-func (s *Socket) writeTicks() int64 {
-	if s.tmo == nil {
-		return 0
-	}
-	return s.tmo.wtTicks
-}
-
-// timeoutsFor returns s's timeout state, allocating it if s gets a
-// timeout now (read or write > 0); nil if it has none and gets none.
-func (s *Socket) timeoutsFor(read, write time.Duration) *timeouts {
-	if s.tmo == nil && (read > 0 || write > 0) {
-		s.tmo = &timeouts{}
-		s.tmo.rt.owner = (*readTimer)(s)
-	}
-	return s.tmo
+	conn         transport.Conn // nil until opened, and again once closed
+	closing      bool           // Close asked: the Conn closes once the queue is handed over
+	closeSent    bool           // Conn.Close called
+	fin          bool           // Conn.CloseWrite called
+	handed       uint64         // bytes handed to the Conn
+	connUnsent   int            // the Conn's Unsent, as of the last look
+	sent         uint64         // bytes the kernel took
+	marked       uint64         // written bytes covered by a write-callback mark
+	marks        []uint64       // values of sent after which the write callback fires
+	spare        []*buf.Block   // scratch for takeOut
+	cond         error          // the condition to deliver when a close this socket started completes
+	evDone       bool           // the event callback got its one closing condition
+	regIdx       int            // index in r.socks
+	askedToEnd   bool           // asked to finish by a Shutdown
+	refillQueued bool           // a refill waits behind the reactor's other events
+	peerEOF      bool           // the peer ended its side and the socket stays open (WithAllowHalfOpen)
+	rdPaused     bool           // reading disabled, as applied
+	wrPaused     bool           // writing disabled, as applied
+	tmo          *timeouts      // nil until the socket first has a timeout
+	inStat       int64          // what s adds to its reactor's BytesBufferedIn
 }
 
 // socketEvents is a Socket as the transport's ConnHandler.
 type socketEvents Socket
 
 // OnOpen adopts c as the socket's connection.
-func (e *socketEvents) OnOpen(idx int, c Conn) bool {
+func (e *socketEvents) OnOpen(idx int, c transport.Conn) bool {
 	s := (*Socket)(e)
 	rs := s.loop.rs()
 	if idx < 0 || idx >= len(rs) {
@@ -96,32 +52,53 @@ func (e *socketEvents) OnOpen(idx int, c Conn) bool {
 	}
 	r := rs[idx]
 	r.enter()
-	ok := s.open(r, c)
-	r.exit()
-	return ok
+	defer r.exit()
+	return s.open(r, c)
 }
 
 // OnTraffic delivers the buffered bytes.
-func (e *socketEvents) OnTraffic(c Conn) {
+func (e *socketEvents) OnTraffic(c transport.Conn) {
 	s := (*Socket)(e)
 	s.r.enter()
+	defer s.r.exit()
 	s.readable(c)
-	s.r.exit()
+}
+
+// OnSent accounts for bytes the kernel took, and hands the Conn more.
+func (e *socketEvents) OnSent(c transport.Conn) {
+	s := (*Socket)(e)
+	s.r.enter()
+	defer s.r.exit()
+	if s.conn == nil {
+		return
+	}
+	s.observe(c)
+	if s.conn != nil {
+		s.refill(c)
+	}
+	if s.conn != nil {
+		s.endWrites(c)
+	}
+}
+
+// OnEOF handles the peer's end of file (halfclose.go).
+func (e *socketEvents) OnEOF(c transport.Conn) bool {
+	s := (*Socket)(e)
+	s.r.enter()
+	defer s.r.exit()
+	return s.peerEnded(c)
 }
 
 // OnClose finishes the socket.
-func (e *socketEvents) OnClose(c Conn, err error) {
+func (e *socketEvents) OnClose(c transport.Conn, err error) {
 	s := (*Socket)(e)
 	r := s.r
 	r.enter()
+	defer r.exit()
 	s.closedBy(c, err)
-	r.exit()
 }
 
-func (s *Socket) open(r *reactor, c Conn) bool {
-	if s.park != nil {
-		return s.loop.running() && s.reopen(c)
-	}
+func (s *Socket) open(r *reactor, c transport.Conn) bool {
 	s.mu.Lock()
 	if s.state == stClosed || !s.loop.running() {
 		s.mu.Unlock()
@@ -139,12 +116,6 @@ func (s *Socket) open(r *reactor, c Conn) bool {
 		s.state = stOpen
 	}
 	s.scheduled = true // processed below
-	// A connection the transport accepted itself (Acceptor) has no
-	// baseline yet.
-	if !s.kbaseOK {
-		n, err := kernelAccepted(c.Fd())
-		s.kbase, s.kbaseOK = n, err == nil
-	}
 	s.mu.Unlock()
 
 	s.conn = c
@@ -168,10 +139,8 @@ func (s *Socket) open(r *reactor, c Conn) bool {
 // time, until none are left or the socket closes. While reading is
 // disabled, or the socket does not drain, the bytes are kept (see Read),
 // within the bound of WithMaxReadBuffer.
-func (s *Socket) readable(c Conn) {
-	if s.readTicks() > 0 {
-		s.tmo.lastRead = s.loop.tickNow() // the reactor's r.now may be old: it ticks only when due
-	}
+func (s *Socket) readable(c transport.Conn) {
+	s.readArrived()
 	if s.closed.Load() || !s.loop.running() {
 		_, _ = c.Discard(-1)
 		return
@@ -223,7 +192,7 @@ func (s *Socket) readable(c Conn) {
 }
 
 // process carries out what was asked of s since it was last processed:
-// flow-control changes, handing written bytes to the transport, closing.
+// flow-control changes, handing written bytes to the Conn, closing.
 func (s *Socket) process() {
 	s.mu.Lock()
 	s.scheduled = false
@@ -242,17 +211,12 @@ func (s *Socket) process() {
 	}
 	s.mu.Unlock()
 
-	if s.park != nil {
-		s.processParked(state, forced, fl)
-		return
-	}
 	c := s.conn
 	if c == nil {
 		return
 	}
 	if forced {
-		_ = c.SetLinger(0) // the close resets the connection: unsent bytes are dropped
-		_ = s.r.tr.Close(c)
+		_ = c.Abort(true) // the peer gets a reset; OnClose runs before it returns
 		return
 	}
 	if fl.set {
@@ -261,127 +225,114 @@ func (s *Socket) process() {
 			return
 		}
 	}
-	if s.refill(c) == 0 {
-		s.settle(c)
-	}
+	s.refill(c)
 	if s.conn == nil {
-		return // a write failed and closed the connection
+		return
 	}
 	if state == stClosing {
 		s.closing = true
 	}
-	if s.closing {
-		s.closeWhenSent(c)
-		return
-	}
-	if s.shutWriteWhenSent(c.Fd()) {
-		return
-	}
-	if s.wantPark {
-		s.tryPark(c)
-	}
+	s.endWrites(c)
 }
 
 // maxRefills bounds the rounds of one refill, so that one socket's bulk
-// write does not hold its reactor for long; the ticks go on with the rest.
+// write does not hold its reactor for long; OnSent hands the rest.
 const maxRefills = 4
 
-// refill hands queued bytes to the transport while it holds fewer than the
-// hand limit: round after round while the kernel takes all of each (a fast
-// peer), stopping once the transport keeps some (the kernel is full: the
-// transport writes the rest when it can, and the ticks hand it more). It
-// returns how many rounds it made. Reactor only.
-func (s *Socket) refill(c Conn) int {
-	rounds := 0
-	for rounds < maxRefills && s.conn != nil {
-		take := s.takeOut()
+// refill hands queued bytes to the Conn while it holds fewer than the hand
+// limit: round after round while the kernel takes all of each (a fast
+// peer), stopping once the Conn keeps some (the kernel is full: the Conn
+// writes the rest when it can, and OnSent comes for more). After
+// maxRefills rounds it lets the reactor serve its other connections and
+// goes on after them. Reactor only.
+func (s *Socket) refill(c transport.Conn) {
+	for round := 0; ; round++ {
+		if round == maxRefills {
+			s.refillLater()
+			break
+		}
+		room := min(c.Room(), s.cfg.handLimit-c.Unsent())
+		take := s.takeOut(room)
 		if len(take) == 0 {
 			break
 		}
-		s.send(c, take)
-		rounds++
-		if s.conn == nil || c.OutboundBuffered() > 0 {
+		n := 0
+		for _, b := range take {
+			n += b.Len()
+		}
+		c.Write(take) // the Conn owns the blocks now; an error closes it (OnClose) before Write returns
+		clear(take)
+		if s.conn == nil {
+			return
+		}
+		s.handed += uint64(n)
+		s.connUnsent += n
+		s.observe(c)
+		if s.conn == nil || c.Unsent() > 0 {
 			break
 		}
 	}
-	return rounds
+	if s.conn != nil {
+		s.watchWrites()
+	}
 }
 
-// takeOut takes queued blocks out of the queue, as many as the transport
-// has room for under the hand limit, if writing may go on. Reactor only;
-// the blocks are the caller's until it pushes them in flight.
-func (s *Socket) takeOut() []*buf.Block {
+// refillLater runs refill again after the events the reactor has waiting,
+// once. Reactor only.
+func (s *Socket) refillLater() {
+	if s.refillQueued {
+		return
+	}
+	s.refillQueued = true
+	r := s.r
+	if err := r.tr.Execute(func() {
+		r.enter()
+		defer r.exit()
+		s.refillQueued = false
+		if c := s.conn; c != nil {
+			s.refill(c)
+			if s.conn != nil {
+				s.endWrites(c)
+			}
+		}
+	}); err != nil {
+		s.refillQueued = false
+	}
+}
+
+// takeOut takes queued blocks, up to about max bytes, if writing may go
+// on. Reactor only; the blocks are the caller's.
+func (s *Socket) takeOut(max int) []*buf.Block {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.forced || s.writeOff && s.state != stClosing {
+	if max <= 0 || s.forced || s.writeOff && s.state != stClosing || s.out.Len() == 0 {
 		return nil
 	}
-	room := s.cfg.handLimit - s.inflight.Len()
-	if room <= 0 || s.out.Len() == 0 {
-		return nil
-	}
-	take := s.out.Take(s.spare[:0], room)
+	take := s.out.Take(s.spare[:0], max)
 	s.spare = take[:0]
 	return take
 }
 
-// send hands bs, taken from the queue, to the transport (which writes what
-// the kernel takes and keeps the rest), then settles. Reactor only.
-func (s *Socket) send(c Conn, bs []*buf.Block) {
-	s.iov = buf.Views(s.iov[:0], bs)
-	n := s.inflight.Push(bs)
-	clear(bs)
-	_, _ = c.Writev(s.iov) // on error the transport has closed c and called OnClose
-	clear(s.iov)
-	if s.conn == nil {
-		return
-	}
-	s.handed += uint64(n)
-	s.settle(c)
-}
-
-// settle brings the write bookkeeping in line with what the transport
-// still holds: the bytes it no longer holds are in the kernel. It fires the
-// write callbacks that are due, tracks progress and congestion, asks for
-// more bytes while the transport has room, and watches s while anything is
-// unsent. It returns the transport's backlog. Reactor only.
-func (s *Socket) settle(c Conn) int {
-	out := c.OutboundBuffered()
-	if d := s.inflight.Len() - out; d > 0 {
+// observe counts the bytes the Conn no longer holds as taken by the
+// kernel. Reactor only.
+func (s *Socket) observe(c transport.Conn) {
+	if u := c.Unsent(); u < s.connUnsent {
+		d := s.connUnsent - u
+		s.connUnsent = u
 		s.sentMore(d)
-		if s.conn == nil {
-			return 0
-		}
 	}
-	if s.congestedA.Load() {
-		s.checkDrain()
-		if s.conn == nil {
-			return 0
-		}
-	}
-	if s.unsent.Load() > 0 {
-		s.r.addWatch(s)
-	}
-	return out
 }
 
-// sentMore records that the kernel took n more of the bytes in flight.
-// Reactor only.
+// sentMore records that the kernel took n more bytes: the write callbacks
+// that are due run, congestion may end. Reactor only.
 func (s *Socket) sentMore(n int) {
-	s.inflight.Discard(n)
 	s.sent += uint64(n)
-	s.r.progressed = true
 	s.unsent.Add(-int64(n))
 	s.r.bytesOut.Add(-int64(n))
-	if s.writeTicks() > 0 {
-		s.tmo.progress = s.loop.tickNow()
-	}
+	s.writeProgressed()
 	due := 0
 	for due < len(s.marks) && s.marks[due] <= s.sent {
 		due++
-	}
-	if due == 0 {
-		return
 	}
 	s.marks = compact(s.marks, due)
 	for ; due > 0 && s.conn != nil; due-- {
@@ -389,13 +340,28 @@ func (s *Socket) sentMore(n int) {
 			s.callSocket(cb)
 		}
 	}
+	if s.conn != nil && s.congestedA.Load() {
+		s.checkDrain()
+	}
 }
 
-// closeWhenSent finishes a graceful close once every written byte is in
-// the kernel: then the transport's close sends FIN. Reactor only.
-func (s *Socket) closeWhenSent(c Conn) {
-	if s.unsent.Load() == 0 && c.OutboundBuffered() == 0 {
-		_ = s.r.tr.Close(c)
+// endWrites closes the Conn, or its writing side, once every written byte
+// has been handed to it: the Conn finishes the rest. Reactor only.
+func (s *Socket) endWrites(c transport.Conn) {
+	if s.closeSent || !s.closing && (s.fin || !s.writeShut()) {
+		return
+	}
+	if queued, _ := s.queued(); queued > 0 {
+		return
+	}
+	if s.closing {
+		s.closeSent = true
+		_ = c.Close()
+		return
+	}
+	s.fin = true
+	if err := c.CloseWrite(); err != nil {
+		s.closeWith(conditions.TCPError, "closewrite", err)
 	}
 }
 
@@ -410,84 +376,15 @@ func compact[T any](xs []T, n int) []T {
 }
 
 // queued returns how many written bytes wait in the queue, and whether
-// they may be sent now. Reactor only.
+// they may be handed over now. Reactor only.
 func (s *Socket) queued() (int, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.out.Len(), !s.writeOff || s.state == stClosing
 }
 
-// poll is called on each tick while s is watched; it reports whether s
-// still needs watching.
-func (s *Socket) poll() bool {
-	if s.park != nil {
-		return s.pollParked()
-	}
-	c := s.conn
-	if c == nil {
-		return false
-	}
-	backlog := s.settle(c)
-	if s.conn == nil {
-		return false
-	}
-	queued, canSend := s.queued()
-	if backlog > 0 || queued > 0 && canSend {
-		if s.writeTicks() > 0 && !s.wrPaused && s.stalled(c.Fd()) {
-			s.timeout("write", errNoWriteProgress(s.tmo.wtDur))
-			return false
-		}
-		if queued > 0 && canSend {
-			s.refill(c) // the transport may have room: hand it more
-			if s.conn == nil {
-				return false
-			}
-		}
-		return true
-	}
-	if s.closing {
-		s.closeWhenSent(c)
-		return false
-	}
-	if s.shutWriteWhenSent(c.Fd()) {
-		return false
-	}
-	if s.wantPark {
-		s.tryPark(c)
-	}
-	return false
-}
-
-// stalled reports whether the write timeout (which s has) has run out: no
-// progress for its length. Progress is the kernel taking bytes (see
-// sentMore) or the peer acknowledging them: with a slow reader the kernel's
-// buffers can take long to drain while the transport's backlog stays the
-// same, and that is progress.
-func (s *Socket) stalled(fd int) bool {
-	t := s.tmo
-	if acked, ok := ackedBytes(fd); ok && acked != t.lastAcked {
-		t.lastAcked = acked
-		t.progress = s.r.now // stalled runs in a tick: r.now is current
-	}
-	return s.r.now-t.progress > t.wtTicks
-}
-
-// closedBy finishes s after the transport closed its connection.
-func (s *Socket) closedBy(c Conn, err error) {
-	if s.parkingNow {
-		s.conn = nil // the socket lives on, parked
-		return
-	}
-	if errors.Is(err, io.EOF) && s.loop.running() {
-		if s.cfg.halfOpen && !s.wrDone && !s.closed.Load() && s.keepHalfOpen(c) {
-			return // open for writing on its own descriptor
-		}
-		if s.unsent.Load() > 0 {
-			s.takeOver(c) // the peer ended its side with bytes of ours unsent
-		}
-	}
-	s.inflight.Reset()
-	s.marks = nil
+// closedBy finishes s after the Conn closed.
+func (s *Socket) closedBy(c transport.Conn, err error) {
 	var ev error
 	switch {
 	case err != nil:
@@ -517,12 +414,9 @@ func readDone(err, ev error, s *Socket) error {
 // finishClose ends a socket whose connection is gone: its event callback
 // gets s.cond, or else ev, unless the application closed it. Reactor only.
 func (s *Socket) finishClose(ev error) {
-	if s.tmo != nil {
-		s.r.wheel.remove(&s.tmo.rt)
-	}
+	s.stopTimeouts()
 	s.endReading(nil, readDone(nil, ev, s)) // if not recorded yet
 	s.reportIn(0)
-	s.inflight.Reset()
 	s.r.conns.Add(-1)
 	s.r.unregister(s)
 	s.loop.stats.disconnected(s.incoming)

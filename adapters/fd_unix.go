@@ -1,6 +1,6 @@
 //go:build unix
 
-package core
+package adapters
 
 import (
 	"syscall"
@@ -8,22 +8,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// canPark: Disable(read) takes the descriptor out of the transport.
+// canPark: Pause takes the descriptor out of gnet.
 const canPark = true
-
-// canShutdownWrite: CloseWrite sends FIN with shutdown(2).
-const canShutdownWrite = true
-
-// errNoHalfClose is not returned where CloseWrite works.
-var errNoHalfClose error
-
-func shutdownWrite(fd int) error { return unix.Shutdown(fd, unix.SHUT_WR) }
 
 func writeFD(fd int, p []byte) (int, error) { return syscall.Write(fd, p) }
 
 func setLingerZero(fd int) error {
 	return syscall.SetsockoptLinger(fd, syscall.SOL_SOCKET, syscall.SO_LINGER, &syscall.Linger{Onoff: 1, Linger: 0})
 }
+
+func shutdownWrite(fd int) error { return unix.Shutdown(fd, unix.SHUT_WR) }
 
 // failedFD is a descriptor with a pending error.
 type failedFD struct {

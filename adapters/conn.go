@@ -1,0 +1,228 @@
+package adapters
+
+import (
+	"errors"
+	"io"
+	"net"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"github.com/asyncnet/asyncnet/core/transport"
+	"github.com/asyncnet/asyncnet/internal/buf"
+)
+
+// conn is a connection asyncnet owns, as a transport.Conn. gnet serves it
+// (gc) most of the time; gnet cannot pause a connection, nor keep one open
+// after the peer's end of file, so then conn takes the descriptor out of
+// gnet and serves it itself (detached): writes go straight to the
+// descriptor, and its reactor checks it for errors. gnet also cannot say
+// when its buffer has drained, nor close after a flush, nor finish what it
+// buffered once the peer ended its side: conn keeps the bytes it hands
+// gnet (inflight) until the kernel has them, and its reactor's ticks watch
+// them go (watch.go).
+//
+// Every method runs on the connection's reactor.
+type conn struct {
+	r    *reactor
+	ch   transport.ConnHandler
+	gc   gnet.Conn // the gnet connection while attached
+	fd   int       // the descriptor while detached, else -1
+	mode connMode
+
+	inflight buf.Queue // bytes handed to gnet (or to write on fd) that the kernel may not have
+	kept     buf.Queue // bytes read from the descriptor that gnet no longer holds, ahead of gnet's
+	iov      [][]byte
+	handed   uint64 // bytes handed to gnet since it got the descriptor
+	kbase    uint64 // the kernel's count of bytes taken when gnet got the descriptor (counting.go)
+
+	wantPause bool  // Pause: take the descriptor out once gnet holds none of our bytes
+	wantClose bool  // Close: close once everything is sent
+	wantAbort bool  // Abort: close at once (applied once the connection is back, if it is on its way)
+	wantReset bool  // Abort with a reset
+	failErr   error // why the connection is being closed, if it failed
+	wantShut  bool  // CloseWrite: FIN once everything is sent
+	shutDone  bool  // FIN sent
+	peerEOF   bool  // the peer ended its side (a half-open connection)
+	settling  bool  // waiting to count what gnet's last flush wrote (counting.go)
+	watched   bool  // in r.watch
+	detIdx    int   // index in r.detached while detached
+	openIdx   int   // index in r.open
+	parkingIt bool  // the gnet close under way takes the descriptor out, not closes it
+}
+
+// errNotHere is returned for what the platform cannot do (Windows: no
+// pause, no half-close).
+var errNotHere = errors.New("asyncnet: not supported on this platform")
+
+// connMode is where a connection is.
+type connMode uint8
+
+const (
+	modeOpening  connMode = iota // enrolled, not opened by gnet yet
+	modeGnet                     // gnet serves it
+	modeEOF                      // the peer ended its side; gnet is closing it (inside OnClose)
+	modeParked                   // paused: detached, not read
+	modeResuming                 // on its way back to gnet
+	modeHalfOpen                 // the peer ended its side: detached, written only
+	modeClosed                   // closed for good
+)
+
+// newConn returns a conn for ch on r.
+func newConn(r *reactor, ch transport.ConnHandler) *conn {
+	return &conn{r: r, ch: ch, fd: -1, detIdx: -1, openIdx: -1}
+}
+
+// Peek returns the next n bytes (all if n <= 0) without consuming them.
+func (cn *conn) Peek(n int) ([]byte, error) {
+	if k := cn.kept.Len(); k > 0 {
+		if n <= 0 || n > k+cn.gnetBuffered() {
+			n = k + cn.gnetBuffered()
+		}
+		if head := cn.kept.Blocks()[0].Bytes(); n <= len(head) {
+			return head[:n], nil
+		}
+		return cn.peekAcross(n)
+	}
+	if cn.gc == nil {
+		return nil, io.ErrShortBuffer
+	}
+	return cn.gc.Peek(n)
+}
+
+// peekAcross returns n bytes that span kept blocks (and maybe gnet's
+// buffer), copied: a rare path (bytes kept across a pause).
+func (cn *conn) peekAcross(n int) ([]byte, error) {
+	out := make([]byte, 0, n)
+	for _, b := range cn.kept.Blocks() {
+		out = append(out, b.Bytes()[:min(b.Len(), n-len(out))]...)
+		if len(out) == n {
+			return out, nil
+		}
+	}
+	rest, err := cn.gc.Peek(n - len(out))
+	return append(out, rest...), err
+}
+
+// Discard consumes n bytes (all if n <= 0).
+func (cn *conn) Discard(n int) (int, error) {
+	total := cn.InboundBuffered()
+	if n <= 0 || n > total {
+		n = total
+	}
+	k := min(n, cn.kept.Len())
+	cn.kept.Discard(k)
+	if n > k && cn.gc != nil {
+		m, err := cn.gc.Discard(n - k)
+		return k + m, err
+	}
+	return k, nil
+}
+
+// InboundBuffered returns how many bytes are buffered for reading.
+func (cn *conn) InboundBuffered() int { return cn.kept.Len() + cn.gnetBuffered() }
+
+func (cn *conn) gnetBuffered() int {
+	if cn.gc == nil {
+		return 0
+	}
+	return cn.gc.InboundBuffered()
+}
+
+// WriteTo moves every buffered byte to w.
+func (cn *conn) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for cn.kept.Len() > 0 {
+		n, err := w.Write(cn.kept.Blocks()[0].Bytes())
+		total += int64(n)
+		cn.kept.Discard(n)
+		if err != nil {
+			return total, err
+		}
+	}
+	if cn.gc != nil && cn.gc.InboundBuffered() > 0 {
+		n, err := cn.gc.WriteTo(w)
+		total += n
+		return total, err
+	}
+	return total, nil
+}
+
+// Room reports no limit of gnet's own: the socket bounds what it hands
+// over (a fraction of its write cap).
+func (cn *conn) Room() int { return 1 << 30 }
+
+// Write takes bs over and writes what the kernel takes.
+func (cn *conn) Write(bs []*buf.Block) {
+	n := cn.inflight.Push(bs)
+	switch cn.mode {
+	case modeGnet:
+		cn.iov = buf.Views(cn.iov[:0], bs)
+		_, _ = cn.gc.Writev(cn.iov) // on error gnet has closed it and called OnClose
+		clear(cn.iov)
+		if cn.mode != modeGnet {
+			return
+		}
+		cn.handed += uint64(n)
+		cn.settle()
+	case modeParked, modeHalfOpen:
+		if !cn.settling {
+			cn.writeDetached()
+		}
+	}
+	// modeOpening, modeEOF, modeResuming: written once gnet (or the
+	// descriptor) can take them.
+}
+
+// Unsent returns how many bytes Write took that the kernel has not.
+func (cn *conn) Unsent() int { return cn.inflight.Len() }
+
+// Acked returns the peer's acknowledged byte count, where the platform
+// tells.
+func (cn *conn) Acked() (uint64, bool) {
+	if fd := cn.sysFD(); fd >= 0 {
+		return ackedBytes(fd)
+	}
+	return 0, false
+}
+
+// sysFD returns the connection's descriptor, wherever it is, or -1.
+func (cn *conn) sysFD() int {
+	switch {
+	case cn.gc != nil:
+		return cn.gc.Fd()
+	case cn.fd >= 0:
+		return cn.fd
+	}
+	return -1
+}
+
+// settle counts the bytes gnet no longer holds as taken by the kernel,
+// and watches the connection while it holds some, or while a close waits.
+func (cn *conn) settle() {
+	if d := cn.inflight.Len() - cn.gc.OutboundBuffered(); d > 0 {
+		cn.inflight.Discard(d)
+		cn.r.progressed = true
+	}
+	if cn.inflight.Len() > 0 {
+		cn.r.addWatch(cn)
+	}
+}
+
+// LocalAddr returns the local address.
+func (cn *conn) LocalAddr() net.Addr {
+	if cn.gc != nil {
+		return cn.gc.LocalAddr()
+	}
+	return nil
+}
+
+// RemoteAddr returns the remote address.
+func (cn *conn) RemoteAddr() net.Addr {
+	if cn.gc != nil {
+		return cn.gc.RemoteAddr()
+	}
+	return nil
+}
+
+// gnetConn returns the gnet.Conn under cn, or nil while it is detached.
+func (cn *conn) gnetConn() gnet.Conn { return cn.gc }
