@@ -68,7 +68,7 @@ type Plugin struct {
 type rule struct {
 	match  func(c gnet.Conn) bool
 	onRead core.ReadFunc
-	opts   []core.Option
+	opts   []core.ServerOption
 	acc    *core.Acceptor
 }
 
@@ -77,7 +77,7 @@ type PluginOption func(*pluginConfig) error
 
 type pluginConfig struct {
 	rules    []rule
-	loopOpts []core.LoopOption
+	loopOpts []core.LoopOption // of HostedLoopOption values
 }
 
 // Take makes the connections for which match reports true (called in
@@ -85,7 +85,7 @@ type pluginConfig struct {
 // the callbacks and settings of opts (those of servers: core.OnConnect,
 // core.OnEvent, core.WithReadTimeout, core.WithDontDrainReadBuffer, ...).
 // The first rule that matches wins.
-func Take(match func(c gnet.Conn) bool, onRead core.ReadFunc, opts ...core.Option) PluginOption {
+func Take(match func(c gnet.Conn) bool, onRead core.ReadFunc, opts ...core.ServerOption) PluginOption {
 	return func(pc *pluginConfig) error {
 		if match == nil {
 			return fmt.Errorf("adapters.Take: nil match")
@@ -104,7 +104,7 @@ func Take(match func(c gnet.Conn) bool, onRead core.ReadFunc, opts ...core.Optio
 // addr's and, if addr names an IP address other than the unspecified one,
 // whose local address is that. The port must be the listener's real one
 // (not 0).
-func TakeAddr(addr string, onRead core.ReadFunc, opts ...core.Option) PluginOption {
+func TakeAddr(addr string, onRead core.ReadFunc, opts ...core.ServerOption) PluginOption {
 	return func(pc *pluginConfig) error {
 		hostPort := addr
 		if scheme, rest, ok := strings.Cut(addr, "://"); ok {
@@ -134,16 +134,14 @@ func TakeAddr(addr string, onRead core.ReadFunc, opts ...core.Option) PluginOpti
 }
 
 // WithLoopOptions configures the Plugin's Loop (core.WithTickInterval,
-// core.WithLogger, core.WithCatchAppErrors). core.WithNumLoops and
-// core.WithTransport do not apply: the loops are the application's.
-func WithLoopOptions(opts ...core.LoopOption) PluginOption {
+// core.WithLogger, core.WithCatchAppErrors, ...): the options that do not
+// choose the event loops, which are the application's (the compiler
+// rejects core.WithReactors and core.WithTransport here).
+func WithLoopOptions(opts ...core.HostedLoopOption) PluginOption {
 	return func(pc *pluginConfig) error {
 		for _, o := range opts {
-			if n := o.Name(); n == "core.WithNumLoops" || n == "core.WithTransport" {
-				return fmt.Errorf("adapters.WithLoopOptions: %s does not apply: the event loops are the application's", n)
-			}
+			pc.loopOpts = append(pc.loopOpts, o)
 		}
-		pc.loopOpts = append(pc.loopOpts, opts...)
 		return nil
 	}
 }

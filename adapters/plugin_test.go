@@ -425,8 +425,6 @@ func TestPluginServesOneEngine(t *testing.T) {
 func TestWrapArguments(t *testing.T) {
 	_, err := adapters.Wrap(nil)
 	testutil.RequireArgError(t, err, "app")
-	_, err = adapters.Wrap(newApp(), adapters.WithLoopOptions(core.WithNumLoops(2)))
-	testutil.RequireArgError(t, err, "option")
 	_, err = adapters.Wrap(newApp(), adapters.Take(fromAsyncnetSide, nil))
 	testutil.RequireArgError(t, err, "option")
 	for _, addr := range []string{"nonsense", "unix:///tmp/x.sock", "tcp://127.0.0.1:0", "127.0.0.1:70000", "127.0.0.1:nosuchservice"} {
@@ -437,8 +435,6 @@ func TestWrapArguments(t *testing.T) {
 	testutil.RequireArgError(t, err, "option")
 	_, err = adapters.Wrap(newApp(), adapters.WithLoopOptions(core.WithTickInterval(-time.Second)))
 	testutil.RequireArgError(t, err, "core.WithTickInterval")
-	_, err = adapters.Wrap(newApp(), adapters.Take(fromAsyncnetSide, answer, core.OnRead(answer)))
-	testutil.RequireArgError(t, err, "core.OnRead")
 }
 
 // requireClosed requires the peer to have closed c: end of file, or a reset.

@@ -13,51 +13,62 @@ import (
 	"github.com/asyncnet/asyncnet/internal/netaddr"
 )
 
-// Option configures an outgoing socket. Every core.Option that applies to
-// outgoing sockets is an Option (core.OnEvent, core.OnConnect, ...).
-type Option = core.Option
+// Option configures an outgoing socket: the options of core that apply
+// to outgoing sockets (core.OnEvent, core.OnConnect, core.WithReadTimeout,
+// ...) and those of this package.
+type Option = core.ConnectOption
+
+// DialOption configures how ConnectTCPSocket connects: WithDialTimeout,
+// WithResolver, core.OnEvent.
+type DialOption = core.DialOption
 
 // Resolver looks up the addresses of a host name; *net.Resolver is one.
-type Resolver interface {
-	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
-}
-
-type (
-	dataKey        struct{}
-	dialTimeoutKey struct{}
-	resolverKey    struct{}
-)
+type Resolver = core.Resolver
 
 // WithData sends p as soon as the connection is established, before any
 // later write (cl-async's :data). p is copied.
 func WithData(p []byte) Option {
 	data := append([]byte(nil), p...)
-	return core.NewOption("client.WithData", core.ForConnect, func(st *core.Settings) error {
-		st.SetValue(dataKey{}, data)
+	return core.NewConnectOption("client.WithData", func(st *core.Settings) error {
+		st.Data = data
 		return nil
 	})
 }
 
 // WithDialTimeout limits the time name resolution plus connecting may take;
 // past it the event callback gets conditions.TCPTimeout. 0, the default,
-// leaves the limit to the operating system.
-func WithDialTimeout(d time.Duration) Option {
-	return core.NewOption("client.WithDialTimeout", core.ForConnect, func(st *core.Settings) error {
+// leaves the limit to the operating system. It applies to TCPConnect,
+// InitTCPSocket (for the later ConnectTCPSocket) and ConnectTCPSocket.
+func WithDialTimeout(d time.Duration) core.ConnectDialOption {
+	return core.NewDialOption("client.WithDialTimeout", func(st *core.Settings) error {
 		if d < 0 {
 			return fmt.Errorf("negative duration %v", d)
 		}
-		st.SetValue(dialTimeoutKey{}, d)
+		st.DialTimeout = d
+		return nil
+	})
+}
+
+// WithReadTimeoutFromDial makes the read timeout (core.WithReadTimeout)
+// bound the name lookup and the connect too, as cl-async's :read-timeout
+// does (its timer starts at tcp-connect): the dial gives up with
+// conditions.TCPTimeout once the read timeout has passed (or
+// WithDialTimeout, if shorter). The read timeout itself then starts
+// again when the connection is made.
+func WithReadTimeoutFromDial() Option {
+	return core.NewConnectOption("client.WithReadTimeoutFromDial", func(st *core.Settings) error {
+		st.ReadFromDial = true
 		return nil
 	})
 }
 
 // WithResolver looks host names up with r instead of net.DefaultResolver.
-func WithResolver(r Resolver) Option {
-	return core.NewOption("client.WithResolver", core.ForConnect, func(st *core.Settings) error {
+func WithResolver(r Resolver) core.ConnectDialOption {
+	return core.NewDialOption("client.WithResolver", func(st *core.Settings) error {
 		if r == nil {
 			return fmt.Errorf("nil resolver")
 		}
-		st.SetValue(resolverKey{}, r)
+		st.Resolver = r
 		return nil
 	})
 }
@@ -77,15 +88,19 @@ func WithResolver(r Resolver) Option {
 // while l runs.
 func TCPConnect(l *core.Loop, addr string, onRead core.ReadFunc, opts ...Option) (*core.Socket, error) {
 	const call = "client.TCPConnect"
-	dial, err := newDialer(call, addr, opts)
+	a, err := parseAddr(call, addr)
 	if err != nil {
 		return nil, err
 	}
-	s, err := initSocket(call, l, onRead, opts)
+	st, err := core.ResolveConnect(call, opts)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Connect(addr, dial); err != nil {
+	s, err := newSocket(call, l, onRead, st)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Connect(addr, dialer(a, st)); err != nil {
 		_ = s.ForceClose()
 		return nil, err
 	}
@@ -101,77 +116,94 @@ func TCPSend(l *core.Loop, addr string, onRead core.ReadFunc, opts ...Option) (*
 }
 
 // InitTCPSocket returns an outgoing socket that is not connected yet;
-// ConnectTCPSocket connects it. Writes made meanwhile are sent once it
-// connects. It is the equivalent of cl-async's init-tcp-socket. Safe to
-// call from any goroutine while l runs.
+// ConnectTCPSocket connects it, with the dial settings given here
+// (WithDialTimeout, WithResolver, core.WithTCPKeepAlive) unless it is given
+// others. Writes made meanwhile are sent once it connects. It is the
+// equivalent of cl-async's init-tcp-socket. Safe to call from any
+// goroutine while l runs.
 func InitTCPSocket(l *core.Loop, onRead core.ReadFunc, opts ...Option) (*core.Socket, error) {
-	return initSocket("client.InitTCPSocket", l, onRead, opts)
+	const call = "client.InitTCPSocket"
+	st, err := core.ResolveConnect(call, opts)
+	if err != nil {
+		return nil, err
+	}
+	return newSocket(call, l, onRead, st)
 }
 
-func initSocket(call string, l *core.Loop, onRead core.ReadFunc, opts []Option) (*core.Socket, error) {
+// newSocket makes the socket of an outgoing connection, with the data of
+// WithData queued first.
+func newSocket(call string, l *core.Loop, onRead core.ReadFunc, st *core.Settings) (*core.Socket, error) {
 	if l == nil {
 		return nil, &core.ArgError{Call: call, Arg: "l", Reason: "nil Loop"}
 	}
 	if onRead == nil {
 		return nil, &core.ArgError{Call: call, Arg: "onRead", Reason: "nil read callback"}
 	}
-	st, err := core.Configure(call, core.ForConnect, opts...)
+	s, err := core.NewSocketWith(l, onRead, st)
 	if err != nil {
 		return nil, err
 	}
-	s, err := core.NewSocket(l, onRead, opts...)
-	if err != nil {
-		return nil, err
-	}
-	if data, _ := st.Value(dataKey{}).([]byte); len(data) > 0 {
-		_, _ = s.Write(data)
+	if len(st.Data) > 0 {
+		_, _ = s.Write(st.Data)
 	}
 	return s, nil
 }
-
-// connectOptions are the options ConnectTCPSocket takes; the others belong
-// to InitTCPSocket.
-var connectOptions = map[string]bool{"client.WithDialTimeout": true, "client.WithResolver": true}
 
 // ConnectTCPSocket connects s, a socket from InitTCPSocket, to addr, as
-// TCPConnect does, and returns s. It takes WithDialTimeout and
-// WithResolver. It is the equivalent of cl-async's connect-tcp-socket. Safe
-// to call from any goroutine.
-func ConnectTCPSocket(s *core.Socket, addr string, opts ...Option) (*core.Socket, error) {
+// TCPConnect does, and returns s. Its options (WithDialTimeout,
+// WithResolver, core.OnEvent) override those given to InitTCPSocket;
+// core.OnEvent replaces the socket's event callback, as cl-async's
+// connect-tcp-socket :event-cb does. It is the equivalent of cl-async's
+// connect-tcp-socket. Safe to call from any goroutine.
+func ConnectTCPSocket(s *core.Socket, addr string, opts ...DialOption) (*core.Socket, error) {
 	const call = "client.ConnectTCPSocket"
-	if s == nil {
-		return nil, &core.ArgError{Call: call, Arg: "s", Reason: "nil Socket"}
+	if s == nil || s.Loop() == nil {
+		return nil, &core.ArgError{Call: call, Arg: "s", Reason: "nil or zero Socket"}
 	}
-	for _, o := range opts {
-		if !connectOptions[o.Name()] {
-			return nil, &core.ArgError{Call: call, Arg: o.Name(), Reason: "option does not apply here (pass it to InitTCPSocket)"}
-		}
-	}
-	dial, err := newDialer(call, addr, opts)
+	a, err := parseAddr(call, addr)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Connect(addr, dial); err != nil {
+	dst, err := core.ResolveDial(call, opts)
+	if err != nil {
+		return nil, err
+	}
+	st := s.Settings()
+	if dst.DialTimeout != 0 {
+		st.DialTimeout = dst.DialTimeout
+	}
+	if dst.Resolver != nil {
+		st.Resolver = dst.Resolver
+	}
+	if dst.OnEvent != nil {
+		if err := s.WriteSocketData(nil, core.OnEvent(dst.OnEvent)); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.Connect(addr, dialer(a, &st)); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-// newDialer checks addr and returns the DialFunc that resolves and connects
-// to it.
-func newDialer(call, addr string, opts []Option) (core.DialFunc, error) {
+// parseAddr checks addr, for a connection.
+func parseAddr(call, addr string) (netaddr.Addr, error) {
 	a, err := netaddr.Parse(addr, netaddr.Dial)
 	if err != nil {
-		return nil, &core.ArgError{Call: call, Arg: "addr", Reason: err.Error()}
+		return a, &core.ArgError{Call: call, Arg: "addr", Reason: err.Error()}
 	}
+	return a, nil
+}
+
+// dialer returns the DialFunc that resolves and connects to a, as st says.
+func dialer(a netaddr.Addr, st *core.Settings) core.DialFunc {
 	host, port := a.Host, a.Port
-	st, err := core.Configure(call, core.ForConnect, opts...)
-	if err != nil {
-		return nil, err
+	timeout := st.DialTimeout
+	if st.ReadFromDial && st.ReadTimeout > 0 && (timeout == 0 || st.ReadTimeout < timeout) {
+		timeout = st.ReadTimeout
 	}
-	timeout, _ := st.Value(dialTimeoutKey{}).(time.Duration)
 	keepAlive := st.KeepAliveConfig()
-	res, _ := st.Value(resolverKey{}).(Resolver)
+	res := st.Resolver
 	if res == nil {
 		res = net.DefaultResolver
 	}
@@ -203,7 +235,7 @@ func newDialer(call, addr string, opts []Option) (core.DialFunc, error) {
 			}
 		}
 		return nil, first
-	}, nil
+	}
 }
 
 // lookup returns the addresses of host: itself if it is an IP address.

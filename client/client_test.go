@@ -3,6 +3,7 @@ package client_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"github.com/asyncnet/asyncnet/core"
 	"github.com/asyncnet/asyncnet/internal/testutil"
 	"github.com/asyncnet/asyncnet/server"
+	"github.com/asyncnet/asyncnet/stream"
 )
 
 func TestMain(m *testing.M) { testutil.Main(m) }
@@ -331,19 +333,87 @@ func TestBadArguments(t *testing.T) {
 			{name: "port range", l: l, addr: "127.0.0.1:65536", read: ignore, arg: "addr"},
 			{name: "negative timeout", l: l, addr: "127.0.0.1:1", read: ignore, opts: []client.Option{client.WithDialTimeout(-time.Second)}, arg: "client.WithDialTimeout"},
 			{name: "nil resolver", l: l, addr: "127.0.0.1:1", read: ignore, opts: []client.Option{client.WithResolver(nil)}, arg: "client.WithResolver"},
-			{name: "server option", l: l, addr: "127.0.0.1:1", read: ignore, opts: []client.Option{server.WithBacklog(1)}, arg: "server.WithBacklog"},
-			{name: "zero option", l: l, addr: "127.0.0.1:1", read: ignore, opts: []client.Option{{}}, arg: "option 0"},
+			{name: "nil option", l: l, addr: "127.0.0.1:1", read: ignore, opts: []client.Option{nil}, arg: "option 0"},
 		}
 		for _, tc := range tests {
 			s, err := client.TCPConnect(tc.l, tc.addr, tc.read, tc.opts...)
 			require.Nil(t, s, tc.name)
 			testutil.RequireArgError(t, err, tc.arg, tc.name)
 		}
-		s, err := client.InitTCPSocket(l, ignore)
-		require.NoError(t, err)
-		_, err = client.ConnectTCPSocket(s, "127.0.0.1:1", client.WithData([]byte("x")))
-		require.ErrorIs(t, err, core.ErrInvalidArgument, "WithData belongs to InitTCPSocket")
-		require.NoError(t, s.Close())
 		require.Equal(t, core.Stats{}, l.Stats(), "nothing was created")
 	})
+}
+
+// TestReadTimeoutFromDial: with WithReadTimeoutFromDial the read timeout
+// bounds the connect too, as cl-async's :read-timeout does.
+func TestReadTimeoutFromDial(t *testing.T) {
+	addr := testutil.FullListener(t)
+	events, closed, _ := connectFail(t, addr, core.WithReadTimeout(200*time.Millisecond), client.WithReadTimeoutFromDial())
+	require.Len(t, events, 1)
+	require.ErrorIs(t, events[0], conditions.TCPTimeout)
+	require.True(t, closed)
+}
+
+// TestConnectTCPSocketEventCallback: cl-async's connect-tcp-socket takes
+// :event-cb; ConnectTCPSocket takes core.OnEvent, which replaces the
+// socket's event callback.
+func TestConnectTCPSocketEventCallback(t *testing.T) {
+	addr := testutil.FreePort(t)
+	var got error
+	testutil.Run(t, func(l *core.Loop) {
+		s, err := client.InitTCPSocket(l, ignore, core.OnEvent(func(*core.Socket, error) { t.Error("the old event callback ran") }))
+		require.NoError(t, err)
+		_, err = client.ConnectTCPSocket(s, addr, core.OnEvent(func(_ *core.Socket, ev error) { got = ev }))
+		require.NoError(t, err)
+	})
+	require.ErrorIs(t, got, conditions.TCPRefused)
+}
+
+// TestInitTCPSocketStream: cl-async's init-tcp-socket :stream t; the
+// stream's writes wait for ConnectTCPSocket.
+func TestInitTCPSocketStream(t *testing.T) {
+	var got string
+	testutil.Run(t, func(l *core.Loop) {
+		srv, err := server.TCPServer(l, "127.0.0.1:0", echo)
+		require.NoError(t, err)
+		st, err := client.InitTCPSocketStream(l, func(s *core.Socket, st *stream.AsyncIOStream) {
+			buf := make([]byte, 16)
+			n, _ := st.Read(buf)
+			got += string(buf[:n])
+			if got == "early" {
+				_ = st.Close()
+				_ = srv.Close()
+			}
+		})
+		require.NoError(t, err)
+		_, err = st.Write([]byte("early"))
+		require.NoError(t, err)
+		_, err = client.ConnectTCPSocket(st.Socket(), srv.Addr().String())
+		require.NoError(t, err)
+	})
+	require.Equal(t, "early", got)
+}
+
+// TestDialComposesCallbacks: client.Dial runs the OnConnect and OnEvent
+// callbacks given in its options, besides what it does itself.
+func TestDialComposesCallbacks(t *testing.T) {
+	l := core.NewLoop(core.WithStayRunning())
+	require.NoError(t, l.Start(nil))
+	defer func() {
+		require.NoError(t, l.Shutdown(context.Background()))
+	}()
+	srv, err := server.TCPServer(l, "127.0.0.1:0", ignore, core.OnConnect(func(s *core.Socket) { _ = s.ForceClose() }))
+	require.NoError(t, err)
+	connected := make(chan struct{}, 1)
+	events := make(chan error, 1)
+	c, err := client.Dial(l, srv.Addr().String(),
+		core.OnConnect(func(*core.Socket) { connected <- struct{}{} }),
+		core.OnEvent(func(_ *core.Socket, ev error) { events <- ev }))
+	require.NoError(t, err)
+	defer c.Close()
+	testutil.Recv(t, connected, "the user's OnConnect")
+	_, err = io.ReadAll(c)
+	require.Error(t, err, "the server reset the connection")
+	require.ErrorIs(t, testutil.Recv(t, events, "the user's OnEvent"), conditions.TCPReset)
+	require.NoError(t, srv.Close())
 }

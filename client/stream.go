@@ -3,7 +3,6 @@ package client
 import (
 	"context"
 	"errors"
-	"slices"
 
 	"github.com/asyncnet/asyncnet/core"
 	"github.com/asyncnet/asyncnet/stream"
@@ -18,32 +17,59 @@ import (
 // from any goroutine while l runs.
 func TCPConnectStream(l *core.Loop, addr string, onRead stream.ReadFunc, opts ...Option) (*stream.AsyncIOStream, error) {
 	const call = "client.TCPConnectStream"
-	if onRead == nil {
-		return nil, &core.ArgError{Call: call, Arg: "onRead", Reason: "nil read callback"}
-	}
-	dial, err := newDialer(call, addr, opts)
+	a, err := parseAddr(call, addr)
 	if err != nil {
 		return nil, err
 	}
-	var st *stream.AsyncIOStream
-	s, err := initSocket(call, l, func(s *core.Socket, _ []byte) { onRead(s, st) },
-		slices.Concat(opts, []Option{core.WithDontDrainReadBuffer()}))
+	st, strm, err := newStream(call, l, onRead, opts)
 	if err != nil {
 		return nil, err
 	}
-	st = stream.NewAsyncIOStream(s) // before Connect: its callbacks see st
-	if err := s.Connect(addr, dial); err != nil {
+	s := strm.Socket()
+	if err := s.Connect(addr, dialer(a, st)); err != nil {
 		_ = s.ForceClose()
 		return nil, err
 	}
-	return st, nil
+	return strm, nil
+}
+
+// InitTCPSocketStream is InitTCPSocket with :stream t: it returns the
+// stream of a socket that is not connected yet; ConnectTCPSocket
+// (st.Socket(), addr) connects it. It is the equivalent of cl-async's
+// (init-tcp-socket ... :stream t). Safe to call from any goroutine while l
+// runs.
+func InitTCPSocketStream(l *core.Loop, onRead stream.ReadFunc, opts ...Option) (*stream.AsyncIOStream, error) {
+	_, strm, err := newStream("client.InitTCPSocketStream", l, onRead, opts)
+	return strm, err
+}
+
+// newStream makes an outgoing socket that keeps what it receives and the
+// stream over it; onRead gets that stream.
+func newStream(call string, l *core.Loop, onRead stream.ReadFunc, opts []Option) (*core.Settings, *stream.AsyncIOStream, error) {
+	if onRead == nil {
+		return nil, nil, &core.ArgError{Call: call, Arg: "onRead", Reason: "nil read callback"}
+	}
+	st, err := core.ResolveConnect(call, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	st.DontDrainReadBuffer = true
+	var strm *stream.AsyncIOStream
+	s, err := newSocket(call, l, func(s *core.Socket, _ []byte) { onRead(s, strm) }, st)
+	if err != nil {
+		return nil, nil, err
+	}
+	strm = stream.NewAsyncIOStream(s) // before Connect: its callbacks see it
+	return st, strm, nil
 }
 
 // Dial connects to addr on l and returns a blocking net.Conn over the
 // socket once it is connected: for code written for goroutines (bufio,
 // net/http, crypto/tls) on asyncnet's reactors. It blocks, so it must not be
 // called inside a callback (it returns stream.ErrInReactor there). The
-// options are TCPConnect's; a failed connect returns its condition.
+// options are TCPConnect's: an OnConnect callback runs once connected, an
+// OnEvent callback gets the socket's conditions besides the Conn's
+// methods. A failed connect returns its condition.
 func Dial(l *core.Loop, addr string, opts ...Option) (*stream.Conn, error) {
 	return DialContext(context.Background(), l, addr, opts...)
 }
@@ -57,6 +83,14 @@ func DialContext(ctx context.Context, l *core.Loop, addr string, opts ...Option)
 	if l.InReactor() {
 		return nil, stream.ErrInReactor
 	}
+	a, err := parseAddr(call, addr)
+	if err != nil {
+		return nil, err
+	}
+	st, err := core.ResolveConnect(call, opts)
+	if err != nil {
+		return nil, err
+	}
 	done := make(chan error, 1)
 	report := func(err error) {
 		select {
@@ -64,12 +98,26 @@ func DialContext(ctx context.Context, l *core.Loop, addr string, opts ...Option)
 		default:
 		}
 	}
-	s, err := TCPConnect(l, addr, func(*core.Socket, []byte) {}, slices.Concat(opts, []Option{
-		core.WithDontDrainReadBuffer(),
-		core.WithAllowHalfOpen(),
-		core.OnConnect(func(*core.Socket) { report(nil) }),
-		core.OnEvent(func(_ *core.Socket, ev error) { report(ev) })})...)
+	userConnect, userEvent := st.OnConnect, st.OnEvent
+	st.DontDrainReadBuffer, st.AllowHalfOpen = true, true
+	st.OnConnect = func(s *core.Socket) {
+		report(nil)
+		if userConnect != nil {
+			userConnect(s)
+		}
+	}
+	st.OnEvent = func(s *core.Socket, ev error) {
+		report(ev)
+		if userEvent != nil {
+			userEvent(s, ev)
+		}
+	}
+	s, err := newSocket(call, l, func(*core.Socket, []byte) {}, st)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.Connect(addr, dialer(a, st)); err != nil {
+		_ = s.ForceClose()
 		return nil, err
 	}
 	select {
@@ -87,7 +135,7 @@ func DialContext(ctx context.Context, l *core.Loop, addr string, opts ...Option)
 	if err != nil {
 		return nil, err
 	}
-	c, err := stream.NetConn(s)
+	c, err := stream.NewConn(s, userEvent)
 	if err != nil {
 		_ = s.ForceClose()
 		return nil, errors.Join(errors.New("asyncnet: client.Dial"), err)

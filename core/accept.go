@@ -12,7 +12,7 @@ type Acceptor struct {
 // NewAcceptor returns an Acceptor whose sockets have onRead and the
 // callbacks and settings of opts (the options of servers, ForServer). It
 // may be made before the Loop runs. Safe to call from any goroutine.
-func (l *Loop) NewAcceptor(onRead ReadFunc, opts ...Option) (*Acceptor, error) {
+func (l *Loop) NewAcceptor(onRead ReadFunc, opts ...ServerOption) (*Acceptor, error) {
 	const call = "Loop.NewAcceptor"
 	if !l.valid() {
 		return nil, zeroLoop(call)
@@ -20,7 +20,7 @@ func (l *Loop) NewAcceptor(onRead ReadFunc, opts ...Option) (*Acceptor, error) {
 	if onRead == nil {
 		return nil, &ArgError{Call: call, Arg: "onRead", Reason: "nil read callback"}
 	}
-	st, err := Configure(call, ForServer, opts...)
+	st, err := ResolveServer(call, opts)
 	if err != nil {
 		return nil, err
 	}

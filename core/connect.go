@@ -21,7 +21,7 @@ type DialFunc func(ctx context.Context) (net.Conn, error)
 // outgoing sockets (ForConnect) and is the building block of
 // client.InitTCPSocket, cl-async's init-tcp-socket. Safe to call from any
 // goroutine while l runs.
-func NewSocket(l *Loop, onRead ReadFunc, opts ...Option) (*Socket, error) {
+func NewSocket(l *Loop, onRead ReadFunc, opts ...ConnectOption) (*Socket, error) {
 	const call = "core.NewSocket"
 	if onRead == nil {
 		return nil, &ArgError{Call: call, Arg: "onRead", Reason: "nil read callback"}
@@ -29,9 +29,24 @@ func NewSocket(l *Loop, onRead ReadFunc, opts ...Option) (*Socket, error) {
 	if !l.valid() {
 		return nil, &ArgError{Call: call, Arg: "l", Reason: "nil or zero Loop"}
 	}
-	st, err := Configure(call, ForConnect, opts...)
+	st, err := ResolveConnect(call, opts)
 	if err != nil {
 		return nil, err
+	}
+	return NewSocketWith(l, onRead, st)
+}
+
+// NewSocketWith is NewSocket with options already resolved (ResolveConnect):
+// for packages that add entry points and read settings of their own, as
+// client does, so that options are resolved once per call. Safe to call
+// from any goroutine while l runs.
+func NewSocketWith(l *Loop, onRead ReadFunc, st *Settings) (*Socket, error) {
+	const call = "core.NewSocket"
+	if !l.valid() {
+		return nil, &ArgError{Call: call, Arg: "l", Reason: "nil or zero Loop"}
+	}
+	if onRead == nil {
+		return nil, &ArgError{Call: call, Arg: "onRead", Reason: "nil read callback"}
 	}
 	if !l.running() {
 		return nil, ErrLoopNotRunning

@@ -24,7 +24,7 @@ import (
 // nil) and calls peer with its address on another goroutine; the server
 // closes after its first socket event, which it returns with the time from
 // connect to the event.
-func oneServerEvent(t *testing.T, peer func(addr string), onConnect core.ConnectFunc, opts ...core.Option) (after time.Duration, ev error) {
+func oneServerEvent(t *testing.T, peer func(addr string), onConnect core.ConnectFunc, opts ...server.Option) (after time.Duration, ev error) {
 	t.Helper()
 	addr := make(chan string, 1)
 	var connected time.Time
@@ -400,7 +400,7 @@ func TestBackpressure(t *testing.T) {
 func TestFlowOptionErrors(t *testing.T) {
 	testutil.Run(t, func(l *core.Loop) {
 		for _, tc := range []struct {
-			opt core.Option
+			opt core.SocketOption
 			arg string
 		}{
 			{opt: core.WithReadTimeout(-time.Second), arg: "core.WithReadTimeout"},

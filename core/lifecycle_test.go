@@ -267,24 +267,30 @@ func TestTCPKeepAlive(t *testing.T) {
 		return probe{on: on, idle: idle}
 	}
 	tests := []struct {
-		name string
-		opts []core.Option
-		want probe
+		name      string
+		keepAlive time.Duration // 0: no option
+		want      probe
 	}{
 		{name: "default", want: probe{on: 1, idle: 15}},
-		{name: "7s", opts: []core.Option{core.WithTCPKeepAlive(7 * time.Second)}, want: probe{on: 1, idle: 7}},
-		{name: "off", opts: []core.Option{core.WithTCPKeepAlive(-1)}, want: probe{on: 0}},
+		{name: "7s", keepAlive: 7 * time.Second, want: probe{on: 1, idle: 7}},
+		{name: "off", keepAlive: -1, want: probe{on: 0}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var accepted, dialled probe
+			srvOpts := []server.Option{core.OnConnect(func(s *core.Socket) {
+				accepted = read(s)
+				_ = s.Close()
+			})}
+			var cliOpts []client.Option
+			if tt.keepAlive != 0 {
+				srvOpts = append(srvOpts, core.WithTCPKeepAlive(tt.keepAlive))
+				cliOpts = append(cliOpts, core.WithTCPKeepAlive(tt.keepAlive))
+			}
 			testutil.Run(t, func(l *core.Loop) {
-				srv, err := server.TCPServer(l, "127.0.0.1:0", echo, append(tt.opts, core.OnConnect(func(s *core.Socket) {
-					accepted = read(s)
-					_ = s.Close()
-				}))...)
+				srv, err := server.TCPServer(l, "127.0.0.1:0", echo, srvOpts...)
 				require.NoError(t, err)
-				_, err = client.TCPConnect(l, srv.Addr().String(), echo, append(tt.opts,
+				_, err = client.TCPConnect(l, srv.Addr().String(), echo, append(cliOpts,
 					core.OnConnect(func(s *core.Socket) { dialled = read(s) }),
 					core.OnEvent(func(*core.Socket, error) { _ = srv.Close() }))...)
 				require.NoError(t, err)

@@ -85,13 +85,13 @@ func NewLoop(opts ...LoopOption) *Loop {
 		closers: make(map[io.Closer]struct{}),
 		pending: make(map[*Socket]struct{}),
 	}
-	for _, o := range opts {
-		if o.apply == nil {
-			l.setErr = &ArgError{Call: "core.NewLoop", Arg: "option", Reason: "zero LoopOption"}
+	for i, o := range opts {
+		if o == nil {
+			l.setErr = &ArgError{Call: "core.NewLoop", Arg: fmt.Sprintf("option %d", i), Reason: "nil LoopOption"}
 			break
 		}
-		if err := o.apply(&l.set); err != nil {
-			l.setErr = &ArgError{Call: "core.NewLoop", Arg: o.name, Reason: err.Error()}
+		if err := o.applyLoop(&l.set); err != nil {
+			l.setErr = &ArgError{Call: "core.NewLoop", Arg: o.Name(), Reason: err.Error()}
 			break
 		}
 	}

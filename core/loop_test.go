@@ -22,7 +22,7 @@ import (
 func echo(s *core.Socket, data []byte) { _, _ = s.Write(data) }
 
 // serverOn starts an echo server on l and returns its address.
-func serverOn(l *core.Loop, opts ...core.Option) (string, error) {
+func serverOn(l *core.Loop, opts ...server.Option) (string, error) {
 	srv, err := server.TCPServer(l, "127.0.0.1:0", echo, opts...)
 	if err != nil {
 		return "", err
@@ -293,11 +293,11 @@ func TestLoopOptionErrors(t *testing.T) {
 		opt  core.LoopOption
 		arg  string
 	}{
-		{name: "negative loops", opt: core.WithNumLoops(-1), arg: "core.WithNumLoops"},
+		{name: "negative reactors", opt: core.WithReactors(-1), arg: "core.WithReactors"},
 		{name: "nil logger", opt: core.WithLogger(nil), arg: "core.WithLogger"},
 		{name: "zero tick", opt: core.WithTickInterval(0), arg: "core.WithTickInterval"},
 		{name: "nil transport", opt: core.WithTransport(nil), arg: "core.WithTransport"},
-		{name: "zero option", opt: core.LoopOption{}, arg: "option"},
+		{name: "nil option", opt: nil, arg: "option 0"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

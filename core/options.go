@@ -2,48 +2,92 @@ package core
 
 import (
 	"cmp"
+	"context"
 	"fmt"
-	"net"
+	"net/netip"
 	"time"
 )
 
-// Target is a set of calls an Option may be passed to.
-type Target uint8
+// Options. Each entry point takes the options that can apply there, and
+// the compiler checks it: an option of outgoing sockets (client.WithData)
+// does not fit server.TCPServer, and OnRead fits only WriteSocketData.
+// The options shared by several entry points (OnEvent, WithReadTimeout,
+// ...) fit each of them. Every call resolves its options once, into a
+// Settings.
 
-const (
-	// ForConnect marks options of outgoing sockets: client.TCPConnect,
-	// client.InitTCPSocket, client.ConnectTCPSocket and NewSocket.
-	ForConnect Target = 1 << iota
-	// ForServer marks options of servers and the sockets they accept:
-	// server.TCPServer and Loop.Serve.
-	ForServer
-	// ForWrite marks options of Socket.WriteSocketData.
-	ForWrite
-)
-
-// Option configures a socket, a server or a write. The On* options set
-// callbacks; the With* options set values. Options of packages client and
-// server are Options too, so all of them mix in one argument list; passing
-// one where it does not apply is an error returned by the call.
-type Option struct {
-	name    string
-	targets Target
-	apply   func(*Settings) error
+// ConnectOption configures an outgoing socket: client.TCPConnect,
+// client.InitTCPSocket, NewSocket. client.Option is ConnectOption.
+type ConnectOption interface {
+	Name() string
+	ApplyConnect(st *Settings) error
 }
 
-// NewOption returns an Option called name (for error messages, e.g.
-// "client.WithData") that may be passed to the calls in targets and records
-// its choice with apply. It is for packages that add entry points, like
-// client and server; applications use the ready-made options.
-func NewOption(name string, targets Target, apply func(*Settings) error) Option {
-	return Option{name: name, targets: targets, apply: apply}
+// ServerOption configures a server and the sockets it accepts:
+// server.TCPServer, Loop.Serve, adapters.Take. server.Option is
+// ServerOption.
+type ServerOption interface {
+	Name() string
+	ApplyServer(st *Settings) error
 }
 
-// Name returns the option's name, such as "core.WithReadTimeout".
-func (o Option) Name() string { return o.name }
+// WriteOption configures Socket.WriteSocketData: the callbacks it
+// replaces.
+type WriteOption interface {
+	Name() string
+	ApplyWrite(st *Settings) error
+}
 
-// Settings is what a list of Options chose. Entry points read it; set it
-// only through Options.
+// DialOption configures how client.ConnectTCPSocket connects a socket
+// made by client.InitTCPSocket (cl-async's connect-tcp-socket keywords).
+type DialOption interface {
+	Name() string
+	ApplyDial(st *Settings) error
+}
+
+// SocketOption configures a socket wherever it is made: it is a
+// ConnectOption and a ServerOption (the With* options of core, OnConnect).
+type SocketOption interface {
+	ConnectOption
+	ServerOption
+}
+
+// CallbackOption sets a callback that WriteSocketData may replace too:
+// OnWrite, OnDrain. It is a ConnectOption, a ServerOption and a
+// WriteOption.
+type CallbackOption interface {
+	SocketOption
+	WriteOption
+}
+
+// EventOption sets the event callback (OnEvent): it fits every entry
+// point, ConnectTCPSocket included (cl-async's connect-tcp-socket takes
+// :event-cb).
+type EventOption interface {
+	CallbackOption
+	DialOption
+}
+
+// ConnectDialOption fits both the connect calls and ConnectTCPSocket:
+// client.WithDialTimeout, client.WithResolver.
+type ConnectDialOption interface {
+	ConnectOption
+	DialOption
+}
+
+// Option is what every option has: a name, for error messages. It is
+// for code that keeps options of mixed kinds; entry points take the
+// narrower ConnectOption, ServerOption, WriteOption or DialOption.
+type Option interface {
+	Name() string
+}
+
+// Resolver looks up the addresses of a host name; *net.Resolver is one.
+type Resolver interface {
+	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
+}
+
+// Settings is what the options of one call chose. Entry points read it;
+// options set it.
 type Settings struct {
 	OnRead              ReadFunc       // core.OnRead (WriteSocketData only)
 	OnEvent             EventFunc      // core.OnEvent
@@ -58,40 +102,60 @@ type Settings struct {
 	WriteHighWatermark  int            // core.WithWriteWatermarks
 	MaxWriteBuffer      int            // core.WithMaxWriteBuffer; 0 means the default
 	Overflow            OverflowPolicy // core.WithWriteOverflow
-	OnShutdown          func(*Socket)  // server.OnShutdown: how a Shutdown asks an accepted socket to finish
 	KeepAlive           time.Duration  // core.WithTCPKeepAlive; 0 means the default, < 0 off
 	AllowHalfOpen       bool           // core.WithAllowHalfOpen
 
-	values map[any]any // values of options from other packages, by key
+	Data           []byte        // client.WithData: sent once connected, first
+	DialTimeout    time.Duration // client.WithDialTimeout; 0 means the system's
+	Resolver       Resolver      // client.WithResolver; nil means net.DefaultResolver
+	ReadFromDial   bool          // client.WithReadTimeoutFromDial: the read timeout also bounds the connect
+	Backlog        int           // server.WithBacklog, when BacklogSet; < 0 means the system's maximum
+	BacklogSet     bool          // server.WithBacklog was given
+	OnShutdown     func(*Socket) // server.OnShutdown: how a Shutdown asks an accepted socket to finish
+	ReusePort      bool          // server.WithReusePort
+	ProxyProtocol  bool          // server.WithProxyProtocol
+	SocketFileMode uint32        // server.WithSocketMode (pipes); 0 means the umask's
+
+	values []keyValue // Settings.SetValue (deprecated)
 }
 
-// Value returns the value an option of another package stored under key
-// with SetValue, or nil.
-func (st *Settings) Value(key any) any { return st.values[key] }
-
-// SetValue stores v under key. Packages that define options (client,
-// server) use unexported key types, as with context.WithValue.
-func (st *Settings) SetValue(key, v any) {
-	if st.values == nil {
-		st.values = make(map[any]any)
-	}
-	st.values[key] = v
+// ResolveConnect applies opts, the options of an outgoing socket, for call
+// (named in error messages), once. A nil option or a bad value is an
+// *ArgError naming it.
+func ResolveConnect(call string, opts []ConnectOption) (*Settings, error) {
+	return resolve(call, opts, ConnectOption.ApplyConnect)
 }
 
-// Configure applies opts for call (named in error messages) and returns the
-// result. It fails, naming the option, if one does not apply to target or
-// has a bad value.
-func Configure(call string, target Target, opts ...Option) (*Settings, error) {
+// ResolveServer applies opts, the options of a server, for call, once.
+func ResolveServer(call string, opts []ServerOption) (*Settings, error) {
+	return resolve(call, opts, ServerOption.ApplyServer)
+}
+
+// ResolveWrite applies opts, the options of WriteSocketData, for call,
+// once.
+func ResolveWrite(call string, opts []WriteOption) (*Settings, error) {
+	return resolve(call, opts, WriteOption.ApplyWrite)
+}
+
+// ResolveDial applies opts, the options of ConnectTCPSocket, for call,
+// once.
+func ResolveDial(call string, opts []DialOption) (*Settings, error) {
+	return resolve(call, opts, DialOption.ApplyDial)
+}
+
+// resolve applies each option of opts to new Settings with apply, then
+// checks what they chose together.
+func resolve[O Option](call string, opts []O, apply func(O, *Settings) error) (*Settings, error) {
 	st := new(Settings)
 	for i, o := range opts {
-		if o.apply == nil {
-			return nil, &ArgError{Call: call, Arg: fmt.Sprintf("option %d", i), Reason: "zero Option (use the On* and With* functions)"}
+		if Option(o) == nil {
+			return nil, &ArgError{Call: call, Arg: fmt.Sprintf("option %d", i), Reason: "nil option (use the On* and With* functions)"}
 		}
-		if o.targets&target == 0 {
-			return nil, &ArgError{Call: call, Arg: o.name, Reason: "option does not apply here"}
-		}
-		if err := o.apply(st); err != nil {
-			return nil, &ArgError{Call: call, Arg: o.name, Reason: err.Error()}
+		if err := apply(o, st); err != nil {
+			if ae, ok := err.(*ArgError); ok {
+				return nil, ae
+			}
+			return nil, &ArgError{Call: call, Arg: o.Name(), Reason: err.Error()}
 		}
 	}
 	if high := st.highWatermark(); high > st.maxWriteBuffer() {
@@ -116,245 +180,62 @@ func (st *Settings) highWatermark() int {
 	return cmp.Or(st.WriteHighWatermark, DefaultWriteHighWatermark)
 }
 
-// OnRead replaces a socket's read callback. It applies to
-// Socket.WriteSocketData (cl-async's write-socket-data :read-cb); the
-// callback of a new socket is the onRead argument of its entry point.
-func OnRead(fn ReadFunc) Option {
-	return NewOption("core.OnRead", ForWrite, func(st *Settings) error {
-		if fn == nil {
-			return fmt.Errorf("nil callback")
-		}
-		st.OnRead = fn
-		return nil
-	})
+// option is the common part of core's options: a name and what it sets.
+type option struct {
+	name  string
+	apply func(*Settings) error
 }
 
-// OnEvent sets the event callback (cl-async's :event-cb). On a server it is
-// the event callback of every accepted socket and also receives the
-// server's accept errors (with a nil socket). Without one, the Loop's
-// default event handler gets them (WithDefaultEventHandler), or else its
-// logger; the socket is closed all the same.
-func OnEvent(fn EventFunc) Option {
-	return NewOption("core.OnEvent", ForConnect|ForServer|ForWrite, func(st *Settings) error {
-		st.OnEvent = fn
-		return nil
-	})
+// Name returns the option's name, such as "core.WithReadTimeout".
+func (o option) Name() string { return o.name }
+
+// socketOpt is a SocketOption.
+type socketOpt struct{ option }
+
+func (o socketOpt) ApplyConnect(st *Settings) error { return o.apply(st) }
+func (o socketOpt) ApplyServer(st *Settings) error  { return o.apply(st) }
+
+// callbackOpt is a CallbackOption.
+type callbackOpt struct{ socketOpt }
+
+func (o callbackOpt) ApplyWrite(st *Settings) error { return o.apply(st) }
+
+// eventOpt is an EventOption.
+type eventOpt struct{ callbackOpt }
+
+func (o eventOpt) ApplyDial(st *Settings) error { return o.apply(st) }
+
+// writeOpt is a WriteOption only (OnRead).
+type writeOpt struct{ option }
+
+func (o writeOpt) ApplyWrite(st *Settings) error { return o.apply(st) }
+
+// NewConnectOption returns a ConnectOption called name that records its
+// choice with apply: for packages that add entry points, like client.
+func NewConnectOption(name string, apply func(*Settings) error) ConnectOption {
+	return connectOpt{option{name, apply}}
 }
 
-// OnConnect sets the connect callback (cl-async's :connect-cb): called once
-// the connection is established, before the first read callback. On a
-// server it is called for every accepted socket.
-func OnConnect(fn ConnectFunc) Option {
-	return NewOption("core.OnConnect", ForConnect|ForServer, func(st *Settings) error {
-		st.OnConnect = fn
-		return nil
-	})
+// NewDialOption returns an option called name that fits both the connect
+// calls (ConnectOption) and ConnectTCPSocket (DialOption).
+func NewDialOption(name string, apply func(*Settings) error) ConnectDialOption {
+	return dialOpt{connectOpt{option{name, apply}}}
 }
 
-// OnWrite sets the write callback (cl-async's :write-cb), called each time
-// the bytes of a flush have all been handed to the kernel. With
-// WriteSocketData it replaces the socket's write callback from that write on.
-func OnWrite(fn WriteFunc) Option {
-	return NewOption("core.OnWrite", ForConnect|ForServer|ForWrite, func(st *Settings) error {
-		st.OnWrite = fn
-		return nil
-	})
+// NewServerOption returns a ServerOption called name that records its
+// choice with apply: for packages that add entry points, like server.
+func NewServerOption(name string, apply func(*Settings) error) ServerOption {
+	return serverOpt{option{name, apply}}
 }
 
-// WithReadTimeout closes a socket with conditions.TCPTimeout when no bytes
-// arrive for d while reading is enabled (cl-async's :read-timeout). On a
-// server it applies to every accepted socket. 0, the default, means no
-// timeout; the precision is one tick (WithTickInterval).
-func WithReadTimeout(d time.Duration) Option {
-	return durationOption("core.WithReadTimeout", d, func(st *Settings) { st.ReadTimeout = d })
-}
+type connectOpt struct{ option }
 
-// WithWriteTimeout closes a socket with conditions.TCPTimeout when written
-// bytes stay unsent for d without any progress (cl-async's
-// :write-timeout, without its bug of acting as a lifetime limit). On a
-// server it applies to every accepted socket. 0, the default, means no
-// timeout; the precision is one tick (WithTickInterval).
-func WithWriteTimeout(d time.Duration) Option {
-	return durationOption("core.WithWriteTimeout", d, func(st *Settings) { st.WriteTimeout = d })
-}
+func (o connectOpt) ApplyConnect(st *Settings) error { return o.apply(st) }
 
-// durationOption is an option of sockets and servers that takes a duration
-// of 0 or more.
-func durationOption(name string, d time.Duration, set func(*Settings)) Option {
-	return NewOption(name, ForConnect|ForServer, func(st *Settings) error {
-		if d < 0 {
-			return fmt.Errorf("negative duration %v", d)
-		}
-		set(st)
-		return nil
-	})
-}
+type dialOpt struct{ connectOpt }
 
-// Defaults of the flow-control options.
-const (
-	DefaultMaxReadBuffer      = 4 << 20   // WithMaxReadBuffer
-	DefaultWriteLowWatermark  = 256 << 10 // WithWriteWatermarks
-	DefaultWriteHighWatermark = 1 << 20   // WithWriteWatermarks
-	DefaultMaxWriteBuffer     = 64 << 20  // WithMaxWriteBuffer
-)
+func (o dialOpt) ApplyDial(st *Settings) error { return o.apply(st) }
 
-// WithMaxReadBuffer bounds the bytes a socket keeps unread in memory: with
-// WithDontDrainReadBuffer, until a stream reads them, and while reading is
-// disabled where the pause cannot hold the peer back at the TCP level (see
-// Socket.Disable). Past n the socket is closed and its event callback gets
-// a conditions.TCPError matching ErrReadBufferFull: gnet reads a
-// connection whatever its reader does, so the bound is what protects
-// memory (a socket holds at most n plus one read of 64 KiB). The default
-// is DefaultMaxReadBuffer (4 MiB).
-func WithMaxReadBuffer(n int) Option {
-	return sizeOption("core.WithMaxReadBuffer", n, func(st *Settings) { st.MaxReadBuffer = n })
-}
+type serverOpt struct{ option }
 
-// WithWriteWatermarks sets when a socket counts as congested: once its
-// unsent bytes (written but not yet in the kernel) reach high, Congested
-// reports true, until they fall to low; then the OnDrain callback runs.
-// The defaults are DefaultWriteLowWatermark (256 KiB) and
-// DefaultWriteHighWatermark (1 MiB). low must be below high.
-func WithWriteWatermarks(low, high int) Option {
-	return NewOption("core.WithWriteWatermarks", ForConnect|ForServer, func(st *Settings) error {
-		if low < 0 || high <= low {
-			return fmt.Errorf("need 0 <= low < high, got low %d, high %d", low, high)
-		}
-		st.WriteLowWatermark, st.WriteHighWatermark = low, high
-		return nil
-	})
-}
-
-// WithMaxWriteBuffer caps a socket's unsent bytes (written, not yet taken
-// by the kernel, wherever they wait): a Write that would go past n writes
-// nothing and returns an error matching ErrWriteBufferFull, and what
-// happens to the socket then is WithWriteOverflow's choice (by default it
-// is force-closed). It must be at least the high watermark. The default is
-// DefaultMaxWriteBuffer (64 MiB). Memory follows the unsent bytes, not the
-// cap: an idle socket holds no buffer.
-func WithMaxWriteBuffer(n int) Option {
-	return sizeOption("core.WithMaxWriteBuffer", n, func(st *Settings) { st.MaxWriteBuffer = n })
-}
-
-// sizeOption is an option of sockets and servers that takes a positive
-// number of bytes.
-func sizeOption(name string, n int, set func(*Settings)) Option {
-	return NewOption(name, ForConnect|ForServer, func(st *Settings) error {
-		if n <= 0 {
-			return fmt.Errorf("size %d is not positive", n)
-		}
-		set(st)
-		return nil
-	})
-}
-
-// OnDrain sets the callback that runs when a congested socket's unsent
-// bytes fall to the low watermark (see WithWriteWatermarks): the time to
-// resume a producer. With WriteSocketData it replaces the socket's drain
-// callback.
-func OnDrain(fn DrainFunc) Option {
-	return NewOption("core.OnDrain", ForConnect|ForServer|ForWrite, func(st *Settings) error {
-		st.OnDrain = fn
-		return nil
-	})
-}
-
-// WithDontDrainReadBuffer leaves incoming bytes in the socket's input buffer
-// (cl-async's :dont-drain-read-buffer): the read callback becomes a
-// notification with nil data, and a stream over the socket reads the bytes
-// (see package stream).
-func WithDontDrainReadBuffer() Option {
-	return NewOption("core.WithDontDrainReadBuffer", ForConnect|ForServer, func(st *Settings) error {
-		st.DontDrainReadBuffer = true
-		return nil
-	})
-}
-
-// OverflowPolicy says what happens to a socket when a Write is refused
-// because it would take the unsent bytes past WithMaxWriteBuffer.
-type OverflowPolicy int
-
-const (
-	// OverflowClose refuses the write and force-closes the socket: the
-	// event callback gets a conditions.TCPError matching ErrWriteBufferFull.
-	// The peer then sees the connection end, never a stream with a hole
-	// in it. It is the default.
-	OverflowClose OverflowPolicy = iota
-	// OverflowRefuse refuses the write and leaves the socket open: the
-	// caller must check Write's error and write the bytes again later
-	// (after OnDrain, say), or the stream it sends has a hole.
-	OverflowRefuse
-)
-
-// String returns the policy's name.
-func (p OverflowPolicy) String() string {
-	switch p {
-	case OverflowClose:
-		return "OverflowClose"
-	case OverflowRefuse:
-		return "OverflowRefuse"
-	}
-	return fmt.Sprintf("OverflowPolicy(%d)", int(p))
-}
-
-// WithWriteOverflow sets what a refused write does to the socket (see
-// WithMaxWriteBuffer): OverflowClose (the default) force-closes it,
-// OverflowRefuse leaves it open for a caller that checks Write's error.
-// Applying backpressure (stop producing while Congested, resume in OnDrain)
-// keeps writes from being refused at all.
-func WithWriteOverflow(p OverflowPolicy) Option {
-	return NewOption("core.WithWriteOverflow", ForConnect|ForServer, func(st *Settings) error {
-		if p != OverflowClose && p != OverflowRefuse {
-			return fmt.Errorf("unknown policy %v", p)
-		}
-		st.Overflow = p
-		return nil
-	})
-}
-
-// DefaultTCPKeepAlive is the default of WithTCPKeepAlive, as in Go's net.
-const DefaultTCPKeepAlive = 15 * time.Second
-
-// WithTCPKeepAlive sets TCP keepalive on a server's accepted sockets, or on
-// an outgoing socket: once the connection has been idle for d, the kernel
-// probes the peer every d, and after 9 unanswered probes the connection
-// fails (conditions.TCPTimeout), so that a peer that vanished (its host
-// down, a middlebox that dropped the connection) is noticed. d < 0 turns it
-// off. The default is DefaultTCPKeepAlive (15s), as in Go's net package.
-// It applies to the sockets asyncnet itself accepts or dials (servers of
-// package server, client.TCPConnect); Loop.Serve leaves a listener's
-// sockets as the listener made them.
-func WithTCPKeepAlive(d time.Duration) Option {
-	return NewOption("core.WithTCPKeepAlive", ForConnect|ForServer, func(st *Settings) error {
-		if d == 0 {
-			return fmt.Errorf("duration 0: give a positive idle time, or a negative one to turn keepalive off")
-		}
-		st.KeepAlive = d
-		return nil
-	})
-}
-
-// KeepAliveConfig returns the keepalive that the settings ask for, in the
-// form net.ListenConfig and net.Dialer take (see WithTCPKeepAlive).
-func (st *Settings) KeepAliveConfig() net.KeepAliveConfig {
-	d := cmp.Or(st.KeepAlive, DefaultTCPKeepAlive)
-	if d < 0 {
-		return net.KeepAliveConfig{Enable: false}
-	}
-	return net.KeepAliveConfig{Enable: true, Idle: d, Interval: d, Count: 9}
-}
-
-// WithAllowHalfOpen keeps a socket open for writing when the peer ends its
-// side (the name follows Node.js's allowHalfOpen): the event callback gets
-// conditions.TCPEOF while the socket is still open, the bytes written
-// before and after are delivered, and the socket closes once this side
-// calls Close or CloseWrite (or the connection fails). Without it, the
-// peer's end of file closes the socket, after the bytes already written
-// have been delivered. A proxy needs it to pass a half-close on: a client
-// that sends a request, then shuts its write side, still reads the reply.
-func WithAllowHalfOpen() Option {
-	return NewOption("core.WithAllowHalfOpen", ForConnect|ForServer, func(st *Settings) error {
-		st.AllowHalfOpen = true
-		return nil
-	})
-}
+func (o serverOpt) ApplyServer(st *Settings) error { return o.apply(st) }

@@ -12,8 +12,8 @@ import (
 
 // optionsFrom decodes b into a list of socket options, 5 bytes each: which
 // option, then an int32 argument.
-func optionsFrom(b []byte) []core.Option {
-	var opts []core.Option
+func optionsFrom(b []byte) []core.ServerOption {
+	var opts []core.ServerOption
 	for ; len(b) >= 5; b = b[5:] {
 		n := int(int32(binary.LittleEndian.Uint32(b[1:5])))
 		d := time.Duration(n) * time.Millisecond
@@ -35,11 +35,11 @@ func optionsFrom(b []byte) []core.Option {
 		case 7:
 			opts = append(opts, core.OnEvent(nil))
 		case 8:
-			opts = append(opts, core.OnRead(func(*core.Socket, []byte) {}))
+			opts = append(opts, core.NewOption("legacy", core.ForWrite, func(*core.Settings) error { return nil })) // a runtime-checked option of another target
 		case 9:
 			opts = append(opts, core.OnDrain(func(*core.Socket) {}))
 		case 10:
-			opts = append(opts, core.Option{}) // the zero Option
+			opts = append(opts, nil) // a nil option
 		case 11:
 			opts = append(opts, core.OnWrite(func(*core.Socket) {}))
 		}
@@ -59,7 +59,7 @@ func FuzzOptions(f *testing.F) {
 	f.Add([]byte{4, 0, 1, 0, 1, 3, 0, 0, 0, 1, 6, 0, 0, 0, 0, 1, 0, 0, 0, 0}) // watermarks, cap, dont-drain, no timeout
 	f.Fuzz(func(t *testing.T, b []byte) {
 		opts := optionsFrom(b)
-		st, err := core.Configure("fuzz", core.ForServer, opts...)
+		st, err := core.ResolveServer("fuzz", opts)
 		if err != nil {
 			require.ErrorIs(t, err, core.ErrInvalidArgument)
 			return

@@ -170,32 +170,39 @@ func TestAddressesCheckedAtTheCall(t *testing.T) {
 // capacity.
 func TestOptionSlicesAreNotWritten(t *testing.T) {
 	sentinel := core.OnEvent(func(*core.Socket, error) {})
-	opts := make([]core.Option, 1, 8)
-	opts[0] = core.WithReadTimeout(time.Minute)
+	srvOpts, srvUnchanged := withSpare[server.Option](t, core.WithReadTimeout(time.Minute), sentinel)
+	cliOpts, cliUnchanged := withSpare[client.Option](t, core.WithReadTimeout(time.Minute), sentinel)
+	testutil.Run(t, func(l *core.Loop) {
+		srv, err := server.TCPServerStream(l, "127.0.0.1:0", func(*core.Socket, *stream.AsyncIOStream) {}, srvOpts...)
+		require.NoError(t, err)
+		srvUnchanged("server.TCPServerStream")
+		ln, err := server.Listen(l, "127.0.0.1:0", srvOpts...)
+		require.NoError(t, err)
+		srvUnchanged("server.Listen")
+		st, err := client.TCPConnectStream(l, srv.Addr().String(), func(*core.Socket, *stream.AsyncIOStream) {}, cliOpts...)
+		require.NoError(t, err)
+		cliUnchanged("client.TCPConnectStream")
+		_ = st.Close()
+		_ = srv.Close()
+		_ = ln.Close()
+	})
+}
+
+// withSpare returns a slice holding first, with spare capacity filled with
+// sentinel, and a check that the spare elements are still sentinel.
+func withSpare[O core.Option](t *testing.T, first, sentinel O) ([]O, func(what string)) {
+	opts := make([]O, 1, 8)
+	opts[0] = first
 	spare := opts[:8]
 	for i := 1; i < 8; i++ {
 		spare[i] = sentinel
 	}
-	unchanged := func(what string) {
+	return opts, func(what string) {
 		t.Helper()
 		for i := 1; i < 8; i++ {
 			require.Equal(t, sentinel.Name(), spare[i].Name(), "%s wrote into the caller's option slice", what)
 		}
 	}
-	testutil.Run(t, func(l *core.Loop) {
-		srv, err := server.TCPServerStream(l, "127.0.0.1:0", func(*core.Socket, *stream.AsyncIOStream) {}, opts...)
-		require.NoError(t, err)
-		unchanged("server.TCPServerStream")
-		ln, err := server.Listen(l, "127.0.0.1:0", opts...)
-		require.NoError(t, err)
-		unchanged("server.Listen")
-		st, err := client.TCPConnectStream(l, srv.Addr().String(), func(*core.Socket, *stream.AsyncIOStream) {}, opts...)
-		require.NoError(t, err)
-		unchanged("client.TCPConnectStream")
-		_ = st.Close()
-		_ = srv.Close()
-		_ = ln.Close()
-	})
 }
 
 // TestZeroValues: methods of a zero Loop or Socket return errors (or do

@@ -36,7 +36,7 @@ type Listener struct {
 // conditions.TCPAcceptError, with a nil socket. The Listener keeps Run going
 // until it is closed; Exit closes it. Safe to call from any goroutine while
 // l runs.
-func (l *Loop) Serve(ln net.Listener, onRead ReadFunc, opts ...Option) (*Listener, error) {
+func (l *Loop) Serve(ln net.Listener, onRead ReadFunc, opts ...ServerOption) (*Listener, error) {
 	const call = "Loop.Serve"
 	if !l.valid() {
 		return nil, zeroLoop(call)
@@ -47,9 +47,26 @@ func (l *Loop) Serve(ln net.Listener, onRead ReadFunc, opts ...Option) (*Listene
 	if onRead == nil {
 		return nil, &ArgError{Call: call, Arg: "onRead", Reason: "nil read callback"}
 	}
-	st, err := Configure(call, ForServer, opts...)
+	st, err := ResolveServer(call, opts)
 	if err != nil {
 		return nil, err
+	}
+	return l.ServeWith(ln, onRead, st)
+}
+
+// ServeWith is Serve with options already resolved (ResolveServer): for
+// packages that add entry points, as server does. Safe to call from any
+// goroutine while l runs.
+func (l *Loop) ServeWith(ln net.Listener, onRead ReadFunc, st *Settings) (*Listener, error) {
+	const call = "Loop.Serve"
+	if !l.valid() {
+		return nil, zeroLoop(call)
+	}
+	if ln == nil {
+		return nil, &ArgError{Call: call, Arg: "ln", Reason: "nil listener"}
+	}
+	if onRead == nil {
+		return nil, &ArgError{Call: call, Arg: "onRead", Reason: "nil read callback"}
 	}
 	if !l.running() {
 		return nil, ErrLoopNotRunning

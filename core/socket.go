@@ -141,6 +141,7 @@ type sockConfig struct {
 	onShutdown func(*Socket) // a server's OnShutdown
 	halfOpen   bool          // WithAllowHalfOpen
 
+	st           *Settings    // the settings it was made from (Socket.Settings)
 	live         atomic.Int64 // sockets made with this config, not finished yet
 	shutting     atomic.Bool  // its server is shutting down
 	drainMu      sync.Mutex   // protects drainCh
@@ -160,6 +161,7 @@ func newSockConfig(onRead ReadFunc, st *Settings) *sockConfig {
 		high:         st.highWatermark(),
 		handLimit:    handLimitFor(maxWrite),
 		overflow:     st.Overflow,
+		st:           st,
 		onShutdown:   st.OnShutdown,
 		halfOpen:     st.AllowHalfOpen,
 		dontDrain:    st.DontDrainReadBuffer,
@@ -272,12 +274,12 @@ func (s *Socket) dropOutLocked() {
 // Disable had disabled it, and reading too when it sets a read callback.
 // It is the equivalent of cl-async's write-socket-data with :read-cb,
 // :write-cb or :event-cb. Safe to call from any goroutine.
-func (s *Socket) WriteSocketData(p []byte, opts ...Option) error {
+func (s *Socket) WriteSocketData(p []byte, opts ...WriteOption) error {
 	const call = "Socket.WriteSocketData"
 	if s == nil || s.loop == nil {
 		return zeroSocket(call)
 	}
-	st, err := Configure(call, ForWrite, opts...)
+	st, err := ResolveWrite(call, opts)
 	if err != nil {
 		return err
 	}
@@ -459,6 +461,17 @@ func (s *Socket) Loop() *Loop {
 // callback (the default), or keeps them for Read (WithDontDrainReadBuffer).
 // Safe to call from any goroutine.
 func (s *Socket) Drains() bool { return s == nil || !s.dontDrain }
+
+// Settings returns a copy of the settings the socket was made with (its
+// entry point's options, resolved): for packages that add entry points,
+// such as client.ConnectTCPSocket, which dials with the settings given to
+// client.InitTCPSocket. Safe to call from any goroutine.
+func (s *Socket) Settings() Settings {
+	if s == nil || s.cfg == nil || s.cfg.st == nil {
+		return Settings{}
+	}
+	return *s.cfg.st
+}
 
 // Incoming reports whether the socket was accepted by a server (true) or
 // connected by this program (false). Safe to call from any goroutine.

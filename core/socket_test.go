@@ -31,7 +31,7 @@ import (
 
 // serve starts an asyncnet server in a Loop running on its own goroutine
 // and returns its address; the Loop exits when the test ends.
-func serve(t *testing.T, onRead core.ReadFunc, opts ...core.Option) string {
+func serve(t *testing.T, onRead core.ReadFunc, opts ...server.Option) string {
 	t.Helper()
 	l := core.NewLoop()
 	addr := make(chan string, 1)

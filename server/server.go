@@ -11,9 +11,10 @@ import (
 	"github.com/asyncnet/asyncnet/internal/netaddr"
 )
 
-// Option configures a server and the sockets it accepts. Every core.Option
-// that applies to servers is an Option (core.OnEvent, core.OnConnect, ...).
-type Option = core.Option
+// Option configures a server and the sockets it accepts: the options of
+// core that apply to servers (core.OnEvent, core.OnConnect,
+// core.WithReadTimeout, ...) and those of this package.
+type Option = core.ServerOption
 
 // Server is a TCP server on a Loop. It is the equivalent of cl-async's
 // tcp-server object. Its methods are safe to call from any goroutine.
@@ -21,18 +22,14 @@ type Server struct {
 	ln *core.Listener
 }
 
-type backlogKey struct{}
-
 // WithBacklog sets the length of the queue of connections the kernel
-// completes before the server accepts them (cl-async's :backlog). Without
-// it the system's maximum applies (net.core.somaxconn on Linux), as for
-// net.Listen; cl-async's default is 128.
+// completes before the server accepts them (cl-async's :backlog). A
+// negative n, like cl-async's default of -1, and no WithBacklog at all,
+// mean the system's maximum (net.core.somaxconn on Linux), as for
+// net.Listen.
 func WithBacklog(n int) Option {
-	return core.NewOption("server.WithBacklog", core.ForServer, func(st *core.Settings) error {
-		if n < 0 {
-			return fmt.Errorf("negative backlog %d", n)
-		}
-		st.SetValue(backlogKey{}, n)
+	return core.NewServerOption("server.WithBacklog", func(st *core.Settings) error {
+		st.Backlog, st.BacklogSet = n, n >= 0
 		return nil
 	})
 }
@@ -59,18 +56,32 @@ func TCPServer(l *core.Loop, addr string, onRead core.ReadFunc, opts ...Option) 
 	if onRead == nil {
 		return nil, &core.ArgError{Call: call, Arg: "onRead", Reason: "nil read callback"}
 	}
-	if _, err := netaddr.Parse(addr, netaddr.Listen); err != nil {
-		return nil, &core.ArgError{Call: call, Arg: "addr", Reason: err.Error()}
-	}
-	st, err := core.Configure(call, core.ForServer, opts...)
+	st, err := resolve(call, l, addr, opts)
 	if err != nil {
 		return nil, err
 	}
-	ln, err := listen(addr, st.Value(backlogKey{}), st.KeepAliveConfig())
+	return serve(l, addr, onRead, st)
+}
+
+// resolve checks the Loop and address of a server and resolves its
+// options, once.
+func resolve(call string, l *core.Loop, addr string, opts []Option) (*core.Settings, error) {
+	if l == nil {
+		return nil, &core.ArgError{Call: call, Arg: "l", Reason: "nil Loop"}
+	}
+	if _, err := netaddr.Parse(addr, netaddr.Listen); err != nil {
+		return nil, &core.ArgError{Call: call, Arg: "addr", Reason: err.Error()}
+	}
+	return core.ResolveServer(call, opts)
+}
+
+// serve listens on addr and serves it with the resolved settings st.
+func serve(l *core.Loop, addr string, onRead core.ReadFunc, st *core.Settings) (*Server, error) {
+	ln, err := listen(addr, st)
 	if err != nil {
 		return nil, conditions.New(conditions.TCPServerBindError, "listen", addr, err)
 	}
-	x, err := l.Serve(ln, onRead, opts...)
+	x, err := l.ServeWith(ln, onRead, st)
 	if err != nil {
 		_ = ln.Close()
 		return nil, err
@@ -78,8 +89,9 @@ func TCPServer(l *core.Loop, addr string, onRead core.ReadFunc, opts ...Option) 
 	return &Server{ln: x}, nil
 }
 
-// listen binds addr, with a backlog if one is set.
-func listen(addr string, backlog any, keepAlive net.KeepAliveConfig) (net.Listener, error) {
+// listen binds addr, with the backlog and keepalive of st.
+func listen(addr string, st *core.Settings) (net.Listener, error) {
+	keepAlive := st.KeepAliveConfig()
 	lc := net.ListenConfig{KeepAliveConfig: keepAlive}
 	if !keepAlive.Enable {
 		lc.KeepAlive = -1
@@ -88,8 +100,8 @@ func listen(addr string, backlog any, keepAlive net.KeepAliveConfig) (net.Listen
 	if err != nil {
 		return nil, err
 	}
-	if n, ok := backlog.(int); ok {
-		if err := setBacklog(ln, n); err != nil {
+	if st.BacklogSet {
+		if err := setBacklog(ln, st.Backlog); err != nil {
 			_ = ln.Close()
 			return nil, err
 		}
@@ -104,7 +116,7 @@ func listen(addr string, backlog any, keepAlive net.KeepAliveConfig) (net.Listen
 // Close: what was written is delivered, then FIN. fn runs once per
 // connection, also for a connection accepted while the Shutdown starts.
 func OnShutdown(fn func(s *core.Socket)) Option {
-	return core.NewOption("server.OnShutdown", core.ForServer, func(st *core.Settings) error {
+	return core.NewServerOption("server.OnShutdown", func(st *core.Settings) error {
 		if fn == nil {
 			return fmt.Errorf("nil callback")
 		}

@@ -36,7 +36,7 @@ func roundTrip(t *testing.T, addr, msg string) string {
 
 // inLoop runs body on a Loop's goroutine while the test's goroutine drives
 // peers; body's returned func is called from the loop to finish.
-func runServer(t *testing.T, addr string, opts ...core.Option) (*server.Server, func()) {
+func runServer(t *testing.T, addr string, opts ...server.Option) (*server.Server, func()) {
 	t.Helper()
 	l := core.NewLoop()
 	ready := make(chan *server.Server, 1)
@@ -189,9 +189,7 @@ func TestBadArguments(t *testing.T) {
 			{name: "no port", l: l, addr: "127.0.0.1", read: echo, arg: "addr"},
 			{name: "port range", l: l, addr: "127.0.0.1:70000", read: echo, arg: "addr"},
 			{name: "bad port", l: l, addr: "127.0.0.1:nosuchservice", read: echo, arg: "addr"},
-			{name: "negative backlog", l: l, addr: "127.0.0.1:0", read: echo, opts: []server.Option{server.WithBacklog(-1)}, arg: "server.WithBacklog"},
-			{name: "client option", l: l, addr: "127.0.0.1:0", read: echo, opts: []server.Option{client.WithData([]byte("x"))}, arg: "client.WithData"},
-			{name: "write option", l: l, addr: "127.0.0.1:0", read: echo, opts: []server.Option{core.OnRead(echo)}, arg: "core.OnRead"},
+			{name: "nil option", l: l, addr: "127.0.0.1:0", read: echo, opts: []server.Option{nil}, arg: "option 0"},
 		}
 		for _, tc := range tests {
 			srv, err := server.TCPServer(tc.l, tc.addr, tc.read, tc.opts...)
@@ -220,4 +218,14 @@ func TestZeroServer(t *testing.T) {
 	default:
 		t.Fatal("a zero Server's Done is not closed")
 	}
+}
+
+// TestBacklogSystemMaximum: cl-async's :backlog -1 is the system's
+// maximum, as a server without WithBacklog has.
+func TestBacklogSystemMaximum(t *testing.T) {
+	srv, stop := runServer(t, "127.0.0.1:0", server.WithBacklog(-1))
+	defer stop()
+	c, err := net.Dial("tcp", srv.Addr().String())
+	require.NoError(t, err)
+	require.NoError(t, c.Close())
 }

@@ -3,7 +3,6 @@ package server
 import (
 	"errors"
 	"net"
-	"slices"
 	"sync"
 
 	"github.com/asyncnet/asyncnet/core"
@@ -21,22 +20,22 @@ func TCPServerStream(l *core.Loop, addr string, onRead stream.ReadFunc, opts ...
 	if onRead == nil {
 		return nil, &core.ArgError{Call: call, Arg: "onRead", Reason: "nil read callback"}
 	}
-	st, err := core.Configure(call, core.ForServer, opts...)
+	st, err := resolve(call, l, addr, opts)
 	if err != nil {
 		return nil, err
 	}
 	userConnect := st.OnConnect
+	st.DontDrainReadBuffer = true
 	// Each socket gets a read callback of its own that holds its stream,
 	// installed before its first read, so a read costs no allocation.
-	return TCPServer(l, addr, func(*core.Socket, []byte) {}, slices.Concat(opts, []Option{
-		core.WithDontDrainReadBuffer(),
-		core.OnConnect(func(s *core.Socket) {
-			strm := stream.NewAsyncIOStream(s)
-			_ = s.WriteSocketData(nil, core.OnRead(func(s *core.Socket, _ []byte) { onRead(s, strm) }))
-			if userConnect != nil {
-				userConnect(s)
-			}
-		})})...)
+	st.OnConnect = func(s *core.Socket) {
+		strm := stream.NewAsyncIOStream(s)
+		_ = s.WriteSocketData(nil, core.OnRead(func(s *core.Socket, _ []byte) { onRead(s, strm) }))
+		if userConnect != nil {
+			userConnect(s)
+		}
+	}
+	return serve(l, addr, func(*core.Socket, []byte) {}, st)
 }
 
 // ErrListenerClosed is returned by Listener.Accept once the listener is
@@ -50,25 +49,34 @@ const acceptQueue = 4096
 // served by a Loop's reactors: Listen makes one. Its methods are safe to
 // call from any goroutine; Accept blocks, so not inside a callback.
 type Listener struct {
-	srv    *Server
-	l      *core.Loop
-	conns  chan *stream.Conn
-	closed chan struct{}
-	once   sync.Once
+	srv       *Server
+	onConnect core.ConnectFunc // the user's, run before a connection is queued
+	onEvent   core.EventFunc   // the user's, run besides the Conn's
+	l         *core.Loop
+	conns     chan *stream.Conn
+	closed    chan struct{}
+	once      sync.Once
 }
 
 // Listen listens on addr and returns a net.Listener of blocking
 // connections: for code written for goroutines (net/http.Serve,
 // crypto/tls.NewListener) on asyncnet's reactors, with no goroutine per
 // connection until Accept's caller starts one. The options are
-// TCPServer's. Connections wait for Accept in a queue of 4096; past it, new
-// ones are closed.
+// TCPServer's: an OnConnect callback runs for each connection before it is
+// queued for Accept, an OnEvent callback gets each socket's conditions
+// besides the Conn's methods. Connections wait for Accept in a queue of
+// 4096; past it, new ones are closed.
 func Listen(l *core.Loop, addr string, opts ...Option) (*Listener, error) {
-	ln := &Listener{l: l, conns: make(chan *stream.Conn, acceptQueue), closed: make(chan struct{})}
-	srv, err := TCPServer(l, addr, func(*core.Socket, []byte) {}, slices.Concat(opts, []Option{
-		core.WithDontDrainReadBuffer(),
-		core.WithAllowHalfOpen(),
-		core.OnConnect(ln.accepted)})...)
+	const call = "server.Listen"
+	st, err := resolve(call, l, addr, opts)
+	if err != nil {
+		return nil, err
+	}
+	ln := &Listener{l: l, conns: make(chan *stream.Conn, acceptQueue), closed: make(chan struct{}),
+		onConnect: st.OnConnect, onEvent: st.OnEvent}
+	st.DontDrainReadBuffer, st.AllowHalfOpen = true, true
+	st.OnConnect = ln.accepted
+	srv, err := serve(l, addr, func(*core.Socket, []byte) {}, st)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +86,10 @@ func Listen(l *core.Loop, addr string, opts ...Option) (*Listener, error) {
 
 // accepted queues a new connection for Accept; it runs on a reactor.
 func (ln *Listener) accepted(s *core.Socket) {
-	c, err := stream.NetConn(s)
+	if ln.onConnect != nil {
+		ln.onConnect(s)
+	}
+	c, err := stream.NewConn(s, ln.onEvent)
 	if err != nil {
 		_ = s.ForceClose()
 		return

@@ -41,8 +41,8 @@ type Conn struct {
 	writable chan struct{} // the socket drained, or closed
 	closed   chan struct{} // closed by Close
 	once     sync.Once
-	pmu      sync.Mutex // protects paused
-	paused   bool       // reading disabled because the reader fell behind
+	pmu      sync.Mutex  // protects paused
+	paused   bool        // reading disabled because the reader fell behind
 	rdShut   atomic.Bool // CloseRead: Read reports end of file, arriving bytes are dropped
 	rd, wd   deadline
 }
@@ -59,7 +59,12 @@ const (
 // (core.WithDontDrainReadBuffer); see client.Dial and server.Listen for
 // the usual way to get one. The Conn takes over the socket's read, drain
 // and event callbacks.
-func NetConn(s *core.Socket) (*Conn, error) {
+func NetConn(s *core.Socket) (*Conn, error) { return NewConn(s, nil) }
+
+// NewConn is NetConn, calling onEvent (if not nil) with each condition of
+// the socket besides what the Conn does with it: client.Dial and
+// server.Listen pass the OnEvent callback given in their options.
+func NewConn(s *core.Socket, onEvent core.EventFunc) (*Conn, error) {
 	if s == nil || s.Loop() == nil {
 		return nil, &core.ArgError{Call: "stream.NetConn", Arg: "s", Reason: "nil or zero Socket"}
 	}
@@ -78,7 +83,13 @@ func NetConn(s *core.Socket) (*Conn, error) {
 	err := s.WriteSocketData(nil,
 		core.OnRead(func(*core.Socket, []byte) { c.onReadable() }),
 		core.OnDrain(func(*core.Socket) { signal(c.writable) }),
-		core.OnEvent(func(*core.Socket, error) { signal(c.readable); signal(c.writable) }))
+		core.OnEvent(func(s *core.Socket, ev error) {
+			signal(c.readable)
+			signal(c.writable)
+			if onEvent != nil {
+				onEvent(s, ev)
+			}
+		}))
 	if err != nil && !s.Closed() {
 		return nil, err
 	}

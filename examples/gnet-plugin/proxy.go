@@ -23,8 +23,8 @@ type proxy struct {
 }
 
 // options are the callbacks of the clients' sockets.
-func (px *proxy) options() []core.Option {
-	return []core.Option{core.OnConnect(px.connect), core.OnEvent(px.clientEvent)}
+func (px *proxy) options() []core.ServerOption {
+	return []core.ServerOption{core.OnConnect(px.connect), core.OnEvent(px.clientEvent)}
 }
 
 // connect runs on the client's event loop when gnet accepts it: it starts

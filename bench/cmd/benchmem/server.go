@@ -87,8 +87,8 @@ func (b *benchServer) listen(l *core.Loop) error {
 // sockets refuse the write at the cap and stay open
 // (core.OverflowRefuse: the default closes them), so that the case
 // measures sockets that stay at their cap.
-func (b *benchServer) serverOptions() []core.Option {
-	opts := []core.Option{core.OnConnect(b.connected), core.OnEvent(b.event)}
+func (b *benchServer) serverOptions() []core.ServerOption {
+	opts := []core.ServerOption{core.OnConnect(b.connected), core.OnEvent(b.event)}
 	switch b.c.Scenario {
 	case writeCap:
 		opts = append(opts, core.WithMaxWriteBuffer(b.c.Cap), core.WithWriteOverflow(core.OverflowRefuse))
