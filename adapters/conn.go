@@ -32,8 +32,6 @@ type conn struct {
 	inflight buf.Queue // bytes handed to gnet (or to write on fd) that the kernel may not have
 	kept     buf.Queue // bytes read from the descriptor that gnet no longer holds, ahead of gnet's
 	iov      [][]byte
-	handed   uint64 // bytes handed to gnet since it got the descriptor
-	kbase    uint64 // the kernel's count of bytes taken when gnet got the descriptor (counting.go)
 
 	wantPause bool  // Pause: take the descriptor out once gnet holds none of our bytes
 	wantClose bool  // Close: close once everything is sent
@@ -43,7 +41,7 @@ type conn struct {
 	wantShut  bool  // CloseWrite: FIN once everything is sent
 	shutDone  bool  // FIN sent
 	peerEOF   bool  // the peer ended its side (a half-open connection)
-	settling  bool  // waiting to count what gnet's last flush wrote (counting.go)
+	settling  bool  // waiting to count what gnet's last flush wrote (detach.go)
 	watched   bool  // in r.watch
 	detIdx    int   // index in r.detached while detached
 	openIdx   int   // index in r.open
@@ -153,7 +151,7 @@ func (cn *conn) Room() int { return 1 << 30 }
 
 // Write takes bs over and writes what the kernel takes.
 func (cn *conn) Write(bs []*buf.Block) {
-	n := cn.inflight.Push(bs)
+	cn.inflight.Push(bs)
 	switch cn.mode {
 	case modeGnet:
 		cn.iov = buf.Views(cn.iov[:0], bs)
@@ -162,7 +160,6 @@ func (cn *conn) Write(bs []*buf.Block) {
 		if cn.mode != modeGnet {
 			return
 		}
-		cn.handed += uint64(n)
 		cn.settle()
 	case modeParked, modeHalfOpen:
 		if !cn.settling {
@@ -198,6 +195,8 @@ func (cn *conn) sysFD() int {
 
 // settle counts the bytes gnet no longer holds as taken by the kernel,
 // and watches the connection while it holds some, or while a close waits.
+// The caller tells the socket (sentSome, sentSince), unless the socket
+// looks itself (after Write).
 func (cn *conn) settle() {
 	if d := cn.inflight.Len() - cn.gc.OutboundBuffered(); d > 0 {
 		cn.inflight.Discard(d)

@@ -56,6 +56,7 @@ func (cn *conn) gnetClosed(err error) {
 // own descriptor) or lets it close, after the bytes still unsent are
 // delivered (tail.go).
 func (cn *conn) peerEnded() {
+	defer cn.sentSince(cn.inflight.Len())
 	cn.settle()
 	gc := cn.gc
 	var before uint64

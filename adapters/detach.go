@@ -41,6 +41,7 @@ func (cn *conn) tryPark() {
 	if !cn.wantPause || cn.wantClose || cn.mode != modeGnet || !canPark {
 		return
 	}
+	defer cn.sentSince(cn.inflight.Len())
 	cn.settle()
 	var before uint64
 	if cn.inflight.Len() > 0 {
@@ -70,6 +71,19 @@ func (cn *conn) tryPark() {
 	}
 	if cn.mode == modeParked {
 		cn.writeDetached()
+	}
+}
+
+// sentSince tells the socket, if the kernel took some of the inflight
+// bytes in flight before, once the reactor is done with what it is doing:
+// a pause happens inside the socket's own flow control, which must not be
+// re-entered. Reactor only.
+func (cn *conn) sentSince(inflight int) {
+	if cn.mode == modeClosed || cn.inflight.Len() >= inflight {
+		return
+	}
+	if err := cn.r.Execute(cn.sentSome); err != nil {
+		cn.r.hub.log().Debug("asyncnet: cannot report sent bytes", "err", err) // stopping: nobody waits
 	}
 }
 

@@ -86,3 +86,35 @@ func TestExitWhileParked(t *testing.T) {
 	_, err := io.ReadAll(c)
 	require.True(t, err == nil || errors.Is(err, syscall.ECONNRESET), "the parked connection was closed: %v", err)
 }
+
+// TestPauseWhileSendingDrains: pausing a socket whose written bytes are on
+// their way out (gnet's last flush as it lets the descriptor go writes
+// some) still tells the socket they went: the write queue drains, OnDrain
+// runs. Reading is paused and resumed every millisecond while 8 MiB go
+// out to a peer that reads them all.
+func TestPauseWhileSendingDrains(t *testing.T) {
+	payload := randomBytes(t, 8<<20)
+	drained := make(chan int, 1)
+	addr := serve(t, echo, core.OnConnect(func(s *core.Socket) {
+		_, err := s.Write(payload)
+		require.NoError(t, err)
+		paused := false
+		iv := s.Loop().Interval(time.Millisecond, func() {
+			if paused = !paused; paused {
+				_ = s.Disable(true, false)
+			} else {
+				_ = s.Enable(true, false)
+			}
+		})
+		require.NoError(t, s.WriteSocketData(nil, core.OnDrain(func(s *core.Socket) {
+			iv.Stop()
+			drained <- s.Unsent()
+		})))
+	}))
+	c := dial(t, addr)
+	got := make([]byte, len(payload))
+	_, err := io.ReadFull(c, got)
+	require.NoError(t, err)
+	require.Equal(t, sha256.Sum256(payload), sha256.Sum256(got))
+	require.Zero(t, testutil.Recv(t, drained, "OnDrain after every byte went out"))
+}
