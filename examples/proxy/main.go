@@ -92,7 +92,7 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 		return err
 	case <-ctx.Done():
 	}
-	fmt.Fprintf(out, "shutting down: waiting up to %v for %d connections to finish\n", cfg.grace, l.Stats().IncomingSockets)
+	fmt.Fprintf(out, "shutting down (open connections: %d); waiting up to %v for them to finish\n", l.Stats().IncomingSockets, cfg.grace)
 	return shutdown(l, srv, cfg.grace, ended)
 }
 

@@ -84,10 +84,10 @@ func (l *Lines) Next(t testing.TB, substr string) string {
 	for {
 		l.mu.Lock()
 		for i := l.cursor; i < len(l.lines); i++ {
-			if strings.Contains(l.lines[i], substr) {
+			if line := l.lines[i]; strings.Contains(line, substr) {
 				l.cursor = i + 1
 				l.mu.Unlock()
-				return l.lines[i]
+				return line
 			}
 		}
 		l.cursor = len(l.lines)
