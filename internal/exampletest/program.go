@@ -135,3 +135,15 @@ func (p *Proc) Wait(t testing.TB) (code int, ran time.Duration) {
 	require.NoError(t, p.err, "the program could not run")
 	return 0, ran
 }
+
+// Kill kills the program with SIGKILL, as a crash would end it, and waits
+// for it to be gone.
+func (p *Proc) Kill(t testing.TB) {
+	t.Helper()
+	require.NoError(t, p.cmd.Process.Kill())
+	select {
+	case <-p.exited:
+	case <-time.After(testutil.Timeout):
+		t.Fatalf("the program did not die within %v", testutil.Timeout)
+	}
+}
