@@ -42,22 +42,24 @@ func resume(s *core.Socket) { _ = s.Enable(true, false) }
 // echo left unsent. Close is graceful: what the kernel still holds of the
 // echo arrives, then end of file. (Echo can tell; a proxy, which does not
 // know its protocol, cannot: see examples/proxy.)
+//
+// The checks run on Go timers: the Socket methods they call are safe from
+// any goroutine.
 func closeWhenQuiet(quiet time.Duration) func(*core.Socket) {
 	return func(s *core.Socket) {
 		c := s.Data().(*conn)
-		last := c.received.Load()
-		var check func()
-		check = func() { // runs on one of the Loop's reactors, one run at a time
+		var check func(last int64) // last: what had been received at the previous check
+		check = func(last int64) {
 			if s.Closed() {
 				return // the client ended it meanwhile
 			}
 			if n := c.received.Load(); n != last || s.Unsent() > 0 {
-				last = n
-				s.Loop().Delay(quiet, check) // still busy: look again later
+				time.AfterFunc(quiet, func() { check(n) }) // still busy: look again later
 				return
 			}
 			_ = s.Close()
 		}
-		s.Loop().Delay(quiet, check)
+		last := c.received.Load()
+		time.AfterFunc(quiet, func() { check(last) })
 	}
 }

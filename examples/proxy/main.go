@@ -93,12 +93,12 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 	case <-ctx.Done():
 	}
 	fmt.Fprintf(out, "shutting down (open connections: %d); waiting up to %v for them to finish\n", l.Stats().IncomingSockets, cfg.grace)
-	return shutdown(l, srv, cfg.grace, ended)
+	return shutdown(l, srv, cfg.grace, ended, out)
 }
 
 // shutdown stops accepting and waits up to grace for the proxied
 // connections to finish, then for the Loop to end (ended gets its result).
-func shutdown(l *core.Loop, srv *server.Server, grace time.Duration, ended <-chan error) error {
+func shutdown(l *core.Loop, srv *server.Server, grace time.Duration, ended <-chan error, out io.Writer) error {
 	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	// The server's Shutdown waits for its clients' sockets; the Loop's
@@ -112,5 +112,6 @@ func shutdown(l *core.Loop, srv *server.Server, grace time.Duration, ended <-cha
 	if srvErr != nil || loopErr != nil {
 		return fmt.Errorf("the %v grace period ran out; the connections still open were force-closed", grace)
 	}
+	fmt.Fprintln(out, "every connection finished")
 	return nil
 }

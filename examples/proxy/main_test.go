@@ -66,6 +66,7 @@ func TestSIGTERMLetsTransfersFinish(t *testing.T) {
 	code, ran := p.Wait(t)
 	require.Zero(t, code, p.Out.String())
 	require.Less(t, ran, grace)
+	require.Contains(t, p.Out.String(), "every connection finished")
 }
 
 // TestPortTaken: the proxy exits with status 1, saying why, when its
