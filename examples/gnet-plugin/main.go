@@ -109,6 +109,12 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 	case err := <-done:
 		return fmt.Errorf("gnet: %w", err) // such as an address in use
 	}
+	// asyncnet: the Loop gets the engine's event loops at the engine's
+	// first tick. Start returns once its function has run on one of them:
+	// from then on the proxy is fully ready.
+	if err := plugin.Loop().Start(func(*core.Loop) {}); err != nil {
+		return errors.Join(err, eng.Stop(context.Background()), <-done)
+	}
 	fmt.Fprintf(out, "gnet app listening on %s; asyncnet proxies %s to %s\n", cfg.app, cfg.proxy, cfg.backend)
 	if withDemo {
 		err = demo(cfg, out)
