@@ -110,26 +110,26 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 	var requests sync.WaitGroup
 	tick := time.NewTicker(cfg.every)
 	defer tick.Stop()
+send:
 	for i := 1; cfg.n == 0 || i <= cfg.n; i++ {
 		select {
 		case <-ctx.Done():
+			break send
 		case <-tick.C:
-			requests.Add(1)
-			go func() { // a slow reply must not hold the next request back
-				defer requests.Done()
-				// Not ctx: a request under way when the signal comes may
-				// finish, within its deadline.
-				reply, err := p.Do(context.Background(), "INCR", cfg.key)
-				if err != nil {
-					failed.Add(1)
-					fmt.Fprintf(out, "request %d: failed: %v\n", i, err)
-					return
-				}
-				fmt.Fprintf(out, "request %d: ok: %s = %v\n", i, cfg.key, reply)
-			}()
-			continue
 		}
-		break
+		requests.Add(1)
+		go func() { // a slow reply must not hold the next request back
+			defer requests.Done()
+			// Not ctx: a request under way when the signal comes may
+			// finish, within its deadline.
+			reply, err := p.Do(context.Background(), "INCR", cfg.key)
+			if err != nil {
+				failed.Add(1)
+				fmt.Fprintf(out, "request %d: failed: %v\n", i, err)
+				return
+			}
+			fmt.Fprintf(out, "request %d: ok: %s = %v\n", i, cfg.key, reply)
+		}()
 	}
 	requests.Wait()
 	err := shutdown(l, p, cfg.grace, out)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"syscall"
 	"testing"
 	"time"
@@ -30,22 +31,7 @@ func testConfig(addr string) config {
 // is called, which returns run's error.
 func startConnector(t *testing.T, cfg config) (out *exampletest.Lines, stop func() error) {
 	t.Helper()
-	out = &exampletest.Lines{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, cfg, out) }()
-	stopped := false
-	stop = func() error {
-		stopped = true
-		cancel()
-		return testutil.Recv(t, done, "the connector to stop")
-	}
-	t.Cleanup(func() {
-		if !stopped {
-			_ = stop() // the test failed early; its failure says why
-		}
-	})
-	return out, stop
+	return exampletest.Run(t, func(ctx context.Context, out io.Writer) error { return run(ctx, cfg, out) })
 }
 
 // TestReconnects: the connector's requests succeed; when the backend dies

@@ -97,25 +97,13 @@ func slowEchoClient(addr string, size int) error {
 // gracefully (it reads end of file, not a reset), and the server ends
 // without waiting for the grace period.
 func TestShutdownClosesQuietConnections(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	out := &exampletest.Lines{}
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, config{addr: "127.0.0.1:0", serve: true, grace: time.Minute, quiet: 50 * time.Millisecond}, out)
-	}()
-	c, err := net.Dial("tcp", out.Addr(t, "listening on "))
-	require.NoError(t, err)
-	defer c.Close()
-	_, err = c.Write([]byte("ping")) // its echo proves the server has the connection
-	require.NoError(t, err)
-	_, err = io.ReadFull(c, make([]byte, 4))
-	require.NoError(t, err)
-	out.Next(t, "still serving")
+	c, stop := startIdleClient(t, config{addr: "127.0.0.1:0", serve: true, grace: time.Minute, quiet: 50 * time.Millisecond})
 	start := time.Now()
-	cancel()
-	_, err = c.Read(make([]byte, 1))
+	errs := make(chan error, 1)
+	go func() { errs <- stop() }()
+	_, err := c.Read(make([]byte, 1))
 	require.ErrorIs(t, err, io.EOF)
-	require.NoError(t, testutil.Recv(t, done, "run to return"))
+	require.NoError(t, testutil.Recv(t, errs, "run to return"))
 	require.Less(t, time.Since(start), 30*time.Second)
 }
 
@@ -123,25 +111,28 @@ func TestShutdownClosesQuietConnections(t *testing.T) {
 // force-closed when the grace period ends, and run says so (the program
 // then exits 1).
 func TestGraceRunsOut(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	out := &exampletest.Lines{}
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, config{addr: "127.0.0.1:0", serve: true, grace: 100 * time.Millisecond, quiet: time.Hour}, out)
-	}()
+	c, stop := startIdleClient(t, config{addr: "127.0.0.1:0", serve: true, grace: 100 * time.Millisecond, quiet: time.Hour})
+	require.ErrorContains(t, stop(), "grace period ran out")
+	_, err := c.Read(make([]byte, 1))
+	require.Error(t, err, "the connection was closed")
+}
+
+// startIdleClient runs echo in this process with cfg, connects a client
+// and exchanges a few bytes, so that the server surely has the connection,
+// and returns the client and the function that stops the server (its
+// context ends, it shuts down) and returns run's error.
+func startIdleClient(t *testing.T, cfg config) (net.Conn, func() error) {
+	t.Helper()
+	out, stop := exampletest.Run(t, func(ctx context.Context, out io.Writer) error { return run(ctx, cfg, out) })
 	c, err := net.Dial("tcp", out.Addr(t, "listening on "))
 	require.NoError(t, err)
-	defer c.Close()
+	t.Cleanup(func() { _ = c.Close() })
 	_, err = c.Write([]byte("ping"))
 	require.NoError(t, err)
 	_, err = io.ReadFull(c, make([]byte, 4))
 	require.NoError(t, err)
 	out.Next(t, "still serving")
-	cancel()
-	err = testutil.Recv(t, done, "run to return")
-	require.ErrorContains(t, err, "grace period ran out")
-	_, err = c.Read(make([]byte, 1))
-	require.Error(t, err, "the connection was closed")
+	return c, stop
 }
 
 // TestSIGTERMLetsTransfersFinish runs echo as a program, with clients
@@ -154,13 +145,7 @@ func TestSIGTERMLetsTransfersFinish(t *testing.T) {
 	p := exampletest.Start(t, exampletest.Build(t), "-addr", "127.0.0.1:0", "-grace", grace.String(), "-quiet", "20s")
 	addr := p.Out.Addr(t, "listening on ")
 	p.Out.Next(t, "still serving")
-	clients := exampletest.StartEchoClients(t, 4, 4<<20, func() (exampletest.HalfCloser, error) {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			return nil, err
-		}
-		return c.(*net.TCPConn), nil
-	})
+	clients := exampletest.StartEchoClients(t, 4, 4<<20, exampletest.DialTCP(addr))
 	clients.WaitMidway(t)
 	p.Signal(t, syscall.SIGTERM)
 	p.Out.Next(t, "shutting down (open connections: 4); waiting up to 1m0s")

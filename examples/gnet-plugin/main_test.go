@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"net"
 	"strings"
 	"syscall"
@@ -58,13 +59,7 @@ func TestSIGTERMLetsTransfersFinish(t *testing.T) {
 	p := exampletest.Start(t, exampletest.Build(t), "-app", testutil.FreePort(t), "-proxy", proxyAddr,
 		"-backend", exampletest.EchoBackend(t), "-timeout", "1m", "-grace", grace.String())
 	p.Out.Next(t, "still serving")
-	clients := exampletest.StartEchoClients(t, 4, 4<<20, func() (exampletest.HalfCloser, error) {
-		c, err := net.Dial("tcp", proxyAddr)
-		if err != nil {
-			return nil, err
-		}
-		return c.(*net.TCPConn), nil
-	})
+	clients := exampletest.StartEchoClients(t, 4, 4<<20, exampletest.DialTCP(proxyAddr))
 	clients.WaitMidway(t)
 	p.Signal(t, syscall.SIGTERM)
 	p.Out.Next(t, "shutting down (proxied connections: 4)")
@@ -92,16 +87,9 @@ func TestPortTaken(t *testing.T) {
 // backend, until the test ends, and returns the proxy's address.
 func startProxy(t *testing.T, backend string) string {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	out := &exampletest.Lines{}
 	cfg := config{app: testutil.FreePort(t), proxy: testutil.FreePort(t), backend: backend,
 		timeout: time.Minute, serve: true, grace: 10 * time.Second}
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, cfg, out) }()
-	t.Cleanup(func() {
-		cancel()
-		require.NoError(t, testutil.Recv(t, done, "the application to stop"), out.String())
-	})
+	out := exampletest.Serve(t, func(ctx context.Context, out io.Writer) error { return run(ctx, cfg, out) })
 	out.Next(t, "still serving")
 	return cfg.proxy
 }

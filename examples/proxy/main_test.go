@@ -12,7 +12,6 @@ import (
 
 	"github.com/asyncnet/asyncnet/core"
 	"github.com/asyncnet/asyncnet/internal/exampletest"
-	"github.com/asyncnet/asyncnet/internal/testutil"
 )
 
 func TestMain(m *testing.M) { exampletest.Main(m) }
@@ -51,13 +50,7 @@ func TestSIGTERMLetsTransfersFinish(t *testing.T) {
 	p := exampletest.Start(t, exampletest.Build(t), "-listen", "127.0.0.1:0",
 		"-backend", exampletest.EchoBackend(t), "-grace", grace.String())
 	addr := p.Out.Addr(t, "listening on ")
-	clients := exampletest.StartEchoClients(t, 4, 4<<20, func() (exampletest.HalfCloser, error) {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			return nil, err
-		}
-		return c.(*net.TCPConn), nil
-	})
+	clients := exampletest.StartEchoClients(t, 4, 4<<20, exampletest.DialTCP(addr))
 	clients.WaitMidway(t)
 	p.Signal(t, syscall.SIGTERM)
 	p.Out.Next(t, "shutting down")
@@ -85,15 +78,8 @@ func TestPortTaken(t *testing.T) {
 // the test ends, and returns its address.
 func startProxy(t *testing.T, backend string) string {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	out := &exampletest.Lines{}
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, config{listen: "127.0.0.1:0", backend: backend, grace: 10 * time.Second}, out)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		require.NoError(t, testutil.Recv(t, done, "the proxy to stop"), out.String())
+	out := exampletest.Serve(t, func(ctx context.Context, out io.Writer) error {
+		return run(ctx, config{listen: "127.0.0.1:0", backend: backend, grace: 10 * time.Second}, out)
 	})
 	return out.Addr(t, "listening on ")
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -79,12 +80,8 @@ func TestOwnCertificate(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(key, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600))
 
-	out := &exampletest.Lines{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, config{addr: "127.0.0.1:0", serve: true, grace: 10 * time.Second, quiet: time.Second, cert: cert, key: key}, out)
-	}()
+	cfg := config{addr: "127.0.0.1:0", serve: true, grace: 10 * time.Second, quiet: time.Second, cert: cert, key: key}
+	out, stop := exampletest.Run(t, func(ctx context.Context, out io.Writer) error { return run(ctx, cfg, out) })
 	addr := out.Addr(t, "listening on ")
 	c, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: cs.Pool, ServerName: "localhost"})
 	require.NoError(t, err)
@@ -92,8 +89,7 @@ func TestOwnCertificate(t *testing.T) {
 	got, err := exampletest.Exchange(c, []byte("hello"))
 	require.NoError(t, err)
 	require.Equal(t, "hello", string(got))
-	cancel()
-	require.NoError(t, testutil.Recv(t, done, "run to return"))
+	require.NoError(t, stop())
 	require.NotContains(t, out.String(), "self-signed")
 }
 
@@ -139,14 +135,7 @@ func TestPortTaken(t *testing.T) {
 // and returns its address and the file of its certificate.
 func startServer(t *testing.T, cfg config) (addr, certFile string) {
 	t.Helper()
-	out := &exampletest.Lines{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, cfg, out) }()
-	t.Cleanup(func() {
-		cancel()
-		require.NoError(t, testutil.Recv(t, done, "the server to stop"), out.String())
-	})
+	out := exampletest.Serve(t, func(ctx context.Context, out io.Writer) error { return run(ctx, cfg, out) })
 	addr = out.Addr(t, "listening on ")
 	certFile = out.Addr(t, "certificate for localhost in ")
 	out.Next(t, "still serving")
