@@ -7,13 +7,22 @@ BENCH       := cd bench &&
 
 .PHONY: deps test vet lint fmt fmt-check staticcheck layering crossvet bench bench-churn bench-go bench-mem bench-smoke fuzz-smoke ci
 
-## deps: install what some tests use (openssl, for the TLS interop test),
-## from Debian's packages, if missing. Tests skip, saying why, without them.
+## deps: install what some tests use, from Debian's packages, if missing:
+## openssl (the openssl s_client test of examples/tls-echo), netcat-openbsd
+## and socat (the half-close tests of the proxy examples), redis-server and
+## redis-tools (examples/connector's backend). Tests skip, naming the tool,
+## without them. Safe to run again: it installs only what is missing.
+DEPS := openssl:openssl nc:netcat-openbsd socat:socat redis-server:redis-server redis-cli:redis-tools
 deps:
-	@command -v openssl >/dev/null 2>&1 || { \
-		echo "deps: installing openssl"; \
-		(apt-get update -qq && apt-get install -y -qq openssl) >/dev/null 2>&1 || \
-		echo "deps: could not install openssl; the openssl s_client test will be skipped"; }
+	@missing=""; for d in $(DEPS); do \
+		command -v $${d%%:*} >/dev/null 2>&1 || missing="$$missing $${d#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "deps: installing$$missing"; \
+		sudo=""; [ "$$(id -u)" -eq 0 ] || sudo="sudo"; \
+		{ $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing; } >/dev/null 2>&1 || \
+		echo "deps: could not install$$missing; the tests that use them will be skipped"; \
+	fi
 
 ## test: vet, then every test with the race detector, in random order
 ## (the library, then the benchmark suite's own module in bench/).
@@ -94,5 +103,6 @@ fuzz-smoke:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/netaddr
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/proxyproto
 	$(GO) test -run '^$$' -fuzz '^FuzzOptions$$' -fuzztime $(FUZZTIME) ./core
+	$(GO) test -run '^$$' -fuzz '^FuzzParseReply$$' -fuzztime $(FUZZTIME) ./examples/connector
 
 ci: test lint bench-smoke fuzz-smoke

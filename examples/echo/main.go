@@ -1,101 +1,164 @@
 // Command echo is asyncnet's demo: an echo server, and a client that talks
 // to it.
 //
-//	go run ./examples/echo            # serve on 127.0.0.1:7007 until Ctrl-C
-//	go run ./examples/echo -addr :9000
-//	go run ./examples/echo -serve=false   # the client demo only, then exit
+//	go run ./examples/echo                   # serve on 127.0.0.1:7007 until Ctrl-C or SIGTERM
+//	go run ./examples/echo -addr 127.0.0.1:0 # any free port; the first line says which
+//	go run ./examples/echo -serve=false      # the client demo only, then exit
+//
+// On SIGINT (Ctrl-C) or SIGTERM it shuts down gracefully: it stops
+// accepting, and closes each open connection once it is done, that is,
+// when its client has ended its side and has its echo, or once it has been
+// quiet for -quiet (nothing received, the whole echo delivered). What is
+// still open after -grace is force-closed. A second signal ends the
+// program at once.
+//
+// Exit status: 0 when every connection finished within the grace period;
+// 1 when it could not listen (the port is taken, say), when the demo
+// failed, or when the grace period ran out and connections were
+// force-closed; 2 for bad flags.
 package main
 
 import (
+	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log"
 	"os"
 	"os/signal"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/asyncnet/asyncnet/client"
+	"github.com/asyncnet/asyncnet/conditions"
 	"github.com/asyncnet/asyncnet/core"
 	"github.com/asyncnet/asyncnet/server"
 )
 
+// config is what the flags say.
+type config struct {
+	addr  string
+	serve bool          // keep serving after the demo
+	grace time.Duration // how long a shutdown waits for connections to finish
+	quiet time.Duration // during a shutdown, how long a connection may stay quiet before it is closed
+}
+
 func main() {
-	addr := flag.String("addr", "127.0.0.1:7007", "address to listen on")
-	serve := flag.Bool("serve", true, "keep serving after the demo, until Ctrl-C")
+	var cfg config
+	flag.StringVar(&cfg.addr, "addr", "127.0.0.1:7007", "address to listen on")
+	flag.BoolVar(&cfg.serve, "serve", true, "keep serving after the demo, until SIGINT or SIGTERM")
+	flag.DurationVar(&cfg.grace, "grace", 10*time.Second, "on SIGINT or SIGTERM, how long to let open connections finish")
+	flag.DurationVar(&cfg.quiet, "quiet", time.Second, "on SIGINT or SIGTERM, close a connection once it has been quiet this long")
 	flag.Parse()
-	if err := run(*addr, *serve, os.Stdout); err != nil {
-		log.Fatal(err)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	context.AfterFunc(ctx, stop) // from the first signal on, a second one ends the program at once
+	err := run(ctx, cfg, os.Stdout)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "echo:", err)
+		os.Exit(1)
 	}
 }
 
-// run serves echo on addr, has a client exchange a few messages with it,
-// then serves until interrupted (or stops, when serve is false).
-func run(addr string, serve bool, out io.Writer) error {
-	interrupt := make(chan os.Signal, 1)
-	signal.Notify(interrupt, os.Interrupt)
-	defer signal.Stop(interrupt)
-	done := make(chan struct{})
-	defer close(done)
-	return core.StartEventLoop(func(l *core.Loop) {
-		srv, err := server.TCPServer(l, addr, echo,
-			core.OnDrain(resume),
-			core.OnEvent(func(s *core.Socket, ev error) {
-				fmt.Fprintf(out, "server: %v\n", ev) // end of file, reset, ...
-			}))
-		if err != nil {
-			fmt.Fprintln(out, err)
-			return
-		}
-		fmt.Fprintf(out, "echo server on %s\n", srv.Addr())
+// run serves echo on cfg.addr and has a client exchange a few messages
+// with it; then, if cfg.serve, it serves until ctx ends. Then it shuts
+// down gracefully.
+func run(ctx context.Context, cfg config, out io.Writer) error {
+	// The Loop stays up until Shutdown, whatever it holds.
+	l := core.NewLoop(core.WithStayRunning())
+	if err := l.Start(nil); err != nil {
+		return err
+	}
+	srv, err := server.TCPServer(l, cfg.addr, echo,
+		core.OnConnect(track),
+		core.OnDrain(resume),
+		server.OnShutdown(closeWhenQuiet(cfg.quiet)),
+		core.OnEvent(func(_ *core.Socket, ev error) {
+			fmt.Fprintf(out, "server: %v\n", ev) // end of file, reset, ...
+		}))
+	if err != nil {
+		l.Exit() // nothing to finish
+		return err
+	}
+	fmt.Fprintf(out, "listening on %s\n", srv.Addr())
+	ended := make(chan error, 1) // the Loop's end: after Shutdown, or at once if a callback panics
+	go func() { ended <- l.Wait() }()
 
-		msgs := []string{"hello", "from", "asyncnet"}
-		next := 0
-		_, err = client.TCPConnect(l, srv.Addr().String(), func(s *core.Socket, data []byte) {
-			fmt.Fprintf(out, "client: got %q\n", data)
-			if next++; next < len(msgs) {
-				if _, err := s.Write([]byte(msgs[next])); err != nil {
-					fmt.Fprintf(out, "client: %v\n", err)
-				}
+	select {
+	case err = <-demo(l, srv.Addr().String(), out):
+	case <-ctx.Done():
+	case err = <-ended:
+		return err
+	}
+	if err == nil && cfg.serve && ctx.Err() == nil {
+		fmt.Fprintf(out, "still serving; try: nc %s   (Ctrl-C to stop)\n", strings.Replace(srv.Addr().String(), ":", " ", 1))
+		select {
+		case <-ctx.Done():
+		case err = <-ended:
+			return err
+		}
+	}
+	return errors.Join(err, shutdown(l, cfg.grace, ended, out))
+}
+
+// shutdown stops the Loop gracefully, waiting up to grace for the open
+// connections to finish (see closeWhenQuiet), and then for the Loop to
+// end (ended gets its result).
+func shutdown(l *core.Loop, grace time.Duration, ended <-chan error, out io.Writer) error {
+	fmt.Fprintf(out, "shutting down (open connections: %d); waiting up to %v for them to finish\n", l.Stats().IncomingSockets, grace)
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	forced := l.Shutdown(ctx) // once ctx has ended, it force-closes what is left
+	if err := <-ended; err != nil {
+		return err // a callback panicked
+	}
+	if forced != nil {
+		return fmt.Errorf("the %v grace period ran out; the connections still open were force-closed", grace)
+	}
+	fmt.Fprintln(out, "every connection finished")
+	return nil
+}
+
+// demo has a client send a few messages to the server at addr, each once
+// the previous one has come back, and then end its side of the connection
+// (CloseWrite); the server then ends its side too. The channel gets nil
+// once the client has seen that, or what went wrong.
+func demo(l *core.Loop, addr string, out io.Writer) <-chan error {
+	done := make(chan error, 1)
+	msgs := []string{"hello", "from", "asyncnet"}
+	// The message awaited, and what has come of it. Only the socket's
+	// callbacks use them, and those run one at a time.
+	next, got := 0, []byte(nil)
+	_, err := client.TCPConnect(l, addr, func(s *core.Socket, data []byte) {
+		got = append(got, data...) // data is borrowed: copy what must outlive the call
+		if len(got) < len(msgs[next]) {
+			return // TCP may deliver a message in pieces
+		}
+		fmt.Fprintf(out, "client: got %q\n", got)
+		got = got[:0]
+		var err error
+		if next++; next < len(msgs) {
+			_, err = s.Write([]byte(msgs[next]))
+		} else {
+			err = s.CloseWrite() // the server ends its side once it has echoed everything
+		}
+		if err != nil {
+			fmt.Fprintf(out, "client: %v\n", err) // the socket is closed, and OnEvent ends the demo
+		}
+	}, client.WithData([]byte(msgs[0])),
+		core.OnConnect(func(s *core.Socket) { fmt.Fprintf(out, "client: connected to %s\n", s.RemoteAddr()) }),
+		core.OnEvent(func(_ *core.Socket, ev error) {
+			if next == len(msgs) && errors.Is(ev, conditions.TCPEOF) {
+				fmt.Fprintln(out, "client: the server ended the connection too")
+				done <- nil
 				return
 			}
-			_ = s.Close()
-			if !serve {
-				_ = srv.Close() // nothing left: the loop ends
-				return
-			}
-			fmt.Fprintf(out, "still serving; try: nc %s   (Ctrl-C to stop)\n", strings.Replace(srv.Addr().String(), ":", " ", 1))
-		}, client.WithData([]byte(msgs[0])),
-			core.OnConnect(func(s *core.Socket) { fmt.Fprintf(out, "client: connected to %s\n", s.RemoteAddr()) }))
-		if err != nil {
-			fmt.Fprintln(out, err)
-			_ = srv.Close()
-			return
-		}
-
-		go func() {
-			select {
-			case <-interrupt:
-				fmt.Fprintln(out, "\nbye")
-				l.Exit() // safe from any goroutine
-			case <-done:
-			}
-		}()
-	})
-}
-
-// echo sends back what it reads. data is valid during the call only; Write
-// copies it. A peer that sends faster than it reads the echo would make the
-// unsent bytes pile up: once they pass the high watermark (Congested),
-// echo stops reading that peer, whom TCP then holds back, until resume.
-func echo(s *core.Socket, data []byte) {
-	if _, err := s.Write(data); err != nil {
-		return // the socket is closed; its OnEvent says why
+			done <- fmt.Errorf("client: %w", ev)
+		}))
+	if err != nil {
+		done <- err
 	}
-	if s.Congested() {
-		_ = s.Disable(true, false)
-	}
+	return done
 }
-
-// resume reads the peer again once what it was sent has drained.
-func resume(s *core.Socket) { _ = s.Enable(true, false) }

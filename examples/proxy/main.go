@@ -1,214 +1,117 @@
 // Command proxy is a TCP proxy on asyncnet that keeps its memory flat when
-// one side is slower than the other: it stops reading the fast side while
-// the slow side is congested (Socket.Disable) and resumes when it has
-// drained (core.OnDrain). Disable pauses at the TCP level, so the fast peer
-// is held back by TCP flow control rather than by the proxy's memory.
+// one side is slower than the other, and passes half-closes on. It stops
+// reading the fast side while the slow side is congested (Socket.Disable)
+// and resumes when it has drained (core.OnDrain); Disable pauses at the TCP
+// level, so the fast peer is held back by TCP flow control rather than by
+// the proxy's memory. When one side ends its stream (a client that sends a
+// request, then shuts its write side), the proxy delivers what it sent,
+// ends the stream on the other side, and keeps the reply coming.
 //
 //	go run ./examples/proxy -listen 127.0.0.1:7008 -backend 127.0.0.1:7007
+//	go run ./examples/proxy -listen 127.0.0.1:0 ...   # any free port; the first line says which
 //	go run ./examples/proxy -demo    # a fast source, this proxy, a slow sink; prints the proxy's memory
+//
+// On SIGINT (Ctrl-C) or SIGTERM it shuts down gracefully: it stops
+// accepting and lets each proxied connection finish, that is, end both
+// ways (or fail). It does not close idle connections itself: a proxy cannot
+// tell an idle connection from one whose backend is still working on a
+// reply. Connections still open after -grace are force-closed: their
+// peers see a reset. A second signal ends the program at once.
+//
+// Exit status: 0 when every connection finished within the grace period
+// (and, with -demo, when every byte arrived); 1 when it could not listen
+// (the port is taken, say), when the grace period ran out and connections
+// were force-closed, or when the demo failed; 2 for bad flags.
 package main
 
 import (
-	"crypto/sha256"
+	"context"
 	"flag"
 	"fmt"
 	"io"
-	"log"
-	"net"
 	"os"
-	"runtime"
-	"sync/atomic"
+	"os/signal"
+	"syscall"
 	"time"
 
-	"github.com/asyncnet/asyncnet/client"
 	"github.com/asyncnet/asyncnet/core"
 	"github.com/asyncnet/asyncnet/server"
 )
 
+// config is what the flags say.
+type config struct {
+	listen, backend string
+	grace           time.Duration // how long a shutdown waits for connections to finish
+}
+
 func main() {
-	listen := flag.String("listen", "127.0.0.1:7008", "address to accept clients on")
-	backend := flag.String("backend", "127.0.0.1:7007", "address to forward them to")
+	var cfg config
+	flag.StringVar(&cfg.listen, "listen", "127.0.0.1:7008", "address to accept clients on")
+	flag.StringVar(&cfg.backend, "backend", "127.0.0.1:7007", "address to forward them to")
+	flag.DurationVar(&cfg.grace, "grace", 10*time.Second, "on SIGINT or SIGTERM, how long to let open connections finish")
 	demo := flag.Bool("demo", false, "run a fast source and a slow sink through the proxy and report its memory")
 	size := flag.Int("mib", 256, "demo: MiB to move")
 	rate := flag.Int("rate", 32, "demo: the sink's speed, MB/s")
 	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	context.AfterFunc(ctx, stop) // from the first signal on, a second one ends the program at once
+	var err error
 	if *demo {
-		if _, err := runDemo(*size<<20, *rate<<20, os.Stdout); err != nil {
-			log.Fatal(err)
-		}
-		return
+		err = runDemo(*size<<20, *rate<<20, os.Stdout)
+	} else {
+		err = run(ctx, cfg, os.Stdout)
 	}
-	err := core.StartEventLoop(func(l *core.Loop) {
-		srv, err := Proxy(l, *listen, *backend)
-		if err != nil {
-			log.Print(err)
-			return
-		}
-		log.Printf("proxying %s -> %s", srv.Addr(), *backend)
-	})
+	stop()
 	if err != nil {
-		log.Fatal(err)
+		fmt.Fprintln(os.Stderr, "proxy:", err)
+		os.Exit(1)
 	}
 }
 
-// Proxy serves listen on l, forwarding every client to backend.
-func Proxy(l *core.Loop, listen, backend string) (*server.Server, error) {
-	return server.TCPServer(l, listen, forward,
-		core.OnConnect(func(front *core.Socket) {
-			back, err := client.TCPConnect(l, backend, forward,
-				core.OnEvent(closePeer),
-				core.OnDrain(resumePeer))
-			if err != nil {
-				_ = front.Close()
-				return
-			}
-			front.SetData(back)
-			back.SetData(front)
-		}),
-		core.OnEvent(closePeer),
-		core.OnDrain(resumePeer))
-}
-
-// pauses counts how often forward stopped reading a side.
-var pauses atomic.Int64
-
-// forward copies what one side reads to the other. When the other side is
-// congested, it stops reading this side until the other drains.
-func forward(s *core.Socket, data []byte) {
-	peer, _ := s.Data().(*core.Socket)
-	if peer == nil {
-		return
+// run proxies cfg.listen to cfg.backend until ctx ends, then shuts down
+// gracefully. It returns an error if it cannot listen, or if the grace
+// period ran out.
+func run(ctx context.Context, cfg config, out io.Writer) error {
+	// The Loop stays up until Shutdown, whatever it holds.
+	l := core.NewLoop(core.WithStayRunning())
+	if err := l.Start(nil); err != nil {
+		return err
 	}
-	if _, err := peer.Write(data); err != nil {
-		_ = s.Close() // the other side is gone: so is this one
-		return
-	}
-	if peer.Congested() {
-		pauses.Add(1)
-		_ = s.Disable(true, false)
-		// The peer may have drained between Write and Disable; its OnDrain
-		// would then have come too early to resume us. Check again.
-		if !peer.Congested() {
-			_ = s.Enable(true, false)
-		}
-	}
-}
-
-// resumePeer runs when s has drained: the other side may be read again.
-func resumePeer(s *core.Socket) {
-	if peer, _ := s.Data().(*core.Socket); peer != nil {
-		_ = peer.Enable(true, false)
-	}
-}
-
-// closePeer closes the other side once this side has ended (gracefully:
-// what it was sent still arrives).
-func closePeer(s *core.Socket, _ error) {
-	if peer, _ := s.Data().(*core.Socket); peer != nil {
-		_ = peer.Close()
-	}
-}
-
-// demoReport is what runDemo measured.
-type demoReport struct {
-	Moved       int   // bytes the sink received
-	MaxBuffered int64 // the most the proxy held at once (Stats.BytesBufferedIn + BytesBufferedOut)
-	Intact      bool  // the sink got exactly what the source sent
-	Pauses      int64 // how often the proxy stopped reading the fast side
-}
-
-// runDemo moves size bytes from a fast source through a proxy to a sink
-// that reads rate bytes a second, printing the proxy's memory as it goes.
-func runDemo(size, rate int, out io.Writer) (demoReport, error) {
-	return runDemoEvery(size, rate, 250*time.Millisecond, out)
-}
-
-// runDemoEvery is runDemo, measuring every period.
-func runDemoEvery(size, rate int, period time.Duration, out io.Writer) (demoReport, error) {
-	var rep demoReport
-	sink, err := net.Listen("tcp", "127.0.0.1:0")
+	px := &proxy{backend: cfg.backend}
+	srv, err := px.serve(l, cfg.listen)
 	if err != nil {
-		return rep, err
+		l.Exit() // nothing to finish
+		return err
 	}
-	defer sink.Close()
-	sum := make(chan [32]byte, 1)
-	go func() { // the slow sink
-		c, err := sink.Accept()
-		if err != nil {
-			sum <- [32]byte{}
-			return
-		}
-		defer c.Close()
-		h := sha256.New()
-		buf := make([]byte, 64<<10)
-		start := time.Now()
-		for {
-			n, err := c.Read(buf)
-			h.Write(buf[:n])
-			rep.Moved += n
-			if err != nil {
-				break
-			}
-			if ahead := time.Duration(rep.Moved)*time.Second/time.Duration(rate) - time.Since(start); ahead > 0 {
-				time.Sleep(ahead) // read at rate bytes a second
-			}
-		}
-		sum <- [32]byte(h.Sum(nil))
-	}()
-
-	var want, got [32]byte
-	pausesBefore := pauses.Load()
-	err = core.StartEventLoop(func(l *core.Loop) {
-		srv, err := Proxy(l, "127.0.0.1:0", sink.Addr().String())
-		if err != nil {
-			fmt.Fprintln(out, err)
-			return
-		}
-		fmt.Fprintf(out, "source -> proxy %s -> sink (%d MB/s): moving %d MiB\n", srv.Addr(), rate>>20, size>>20)
-		report := l.Interval(period, func() {
-			st := l.Stats()
-			buffered := st.BytesBufferedIn + st.BytesBufferedOut
-			rep.MaxBuffered = max(rep.MaxBuffered, buffered)
-			var ms runtime.MemStats
-			runtime.GC() // so that the heap figure is what is live
-			runtime.ReadMemStats(&ms)
-			fmt.Fprintf(out, "  proxy holds %6.2f MiB (in %5.2f, out %5.2f), heap %6.1f MiB\n",
-				mib(buffered), mib(st.BytesBufferedIn), mib(st.BytesBufferedOut), mib(int64(ms.HeapAlloc)))
-		})
-		go func() { // the fast source: writes as fast as TCP lets it
-			c, err := net.Dial("tcp", srv.Addr().String())
-			if err == nil {
-				want = source(c, size)
-				_ = c.Close()
-			}
-			got = <-sum // the sink is done
-			report.Stop()
-			_ = srv.Close()
-		}()
-	})
-	rep.Intact = rep.Moved == size && got == want
-	rep.Pauses = pauses.Load() - pausesBefore
-	fmt.Fprintf(out, "moved %d MiB; the proxy paused the fast side %d times and never held more than %.2f MiB; intact: %v\n",
-		rep.Moved>>20, rep.Pauses, mib(rep.MaxBuffered), rep.Intact)
-	return rep, err
+	fmt.Fprintf(out, "listening on %s, proxying to %s\n", srv.Addr(), cfg.backend)
+	ended := make(chan error, 1)
+	go func() { ended <- l.Wait() }()
+	select {
+	case err := <-ended: // only a callback that panicked ends the Loop here
+		return err
+	case <-ctx.Done():
+	}
+	fmt.Fprintf(out, "shutting down (open connections: %d); waiting up to %v for them to finish\n", l.Stats().IncomingSockets, cfg.grace)
+	return shutdown(l, srv, cfg.grace, ended, out)
 }
 
-// source writes size generated bytes to w, 1 MiB at a time, and returns
-// their SHA-256.
-func source(w io.Writer, size int) [32]byte {
-	h := sha256.New()
-	chunk := make([]byte, 1<<20)
-	for sent := 0; sent < size; sent += len(chunk) {
-		for i := range chunk {
-			chunk[i] = byte((sent + i) * 7)
-		}
-		n := min(len(chunk), size-sent)
-		h.Write(chunk[:n])
-		if _, err := w.Write(chunk[:n]); err != nil {
-			break
-		}
+// shutdown stops accepting and waits up to grace for the proxied
+// connections to finish, then for the Loop to end (ended gets its result).
+func shutdown(l *core.Loop, srv *server.Server, grace time.Duration, ended <-chan error, out io.Writer) error {
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	// The server's Shutdown waits for its clients' sockets; the Loop's
+	// then waits for the backend sockets, which end with them. Once ctx
+	// has ended, each force-closes what is left.
+	srvErr := srv.Shutdown(ctx)
+	loopErr := l.Shutdown(ctx)
+	if err := <-ended; err != nil {
+		return err // a callback panicked
 	}
-	return [32]byte(h.Sum(nil))
+	if srvErr != nil || loopErr != nil {
+		return fmt.Errorf("the %v grace period ran out; the connections still open were force-closed", grace)
+	}
+	fmt.Fprintln(out, "every connection finished")
+	return nil
 }
-
-func mib(n int64) float64 { return float64(n) / (1 << 20) }

@@ -88,9 +88,13 @@ func WaitForStacks(t testing.TB, n int, fns ...string) {
 	}
 }
 
+// Runner runs a package's tests and returns the exit code: *testing.M, or
+// a wrapper that does something after them.
+type Runner interface{ Run() int }
+
 // Main runs the tests of a package, then fails the run if they left
 // goroutines behind (go.uber.org/goleak finds them). Call it from TestMain.
-func Main(m *testing.M) {
+func Main(m Runner) {
 	code := m.Run()
 	if code == 0 {
 		if err := leaked(); err != nil {
