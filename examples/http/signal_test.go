@@ -1,0 +1,272 @@
+//go:build !windows
+
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/debug"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/asyncnet/asyncnet/internal/testutil"
+)
+
+// TestProgram runs the example as a program, as an operator would: built
+// once, then stopped with SIGTERM in the middle of pipelines, and started
+// on a port that is taken.
+func TestProgram(t *testing.T) {
+	bin := build(t)
+	t.Run("SIGTERM finishes the pipelines", func(t *testing.T) { testSIGTERM(t, bin) })
+	t.Run("port taken", func(t *testing.T) { testPortTaken(t, bin) })
+}
+
+// build builds the example into a temporary directory and returns the
+// program's path. When the tests run with the race detector, so is the
+// program built.
+func build(t *testing.T) string {
+	t.Helper()
+	goTool, err := exec.LookPath("go")
+	require.NoError(t, err, "the go command is not in PATH")
+	bin := filepath.Join(t.TempDir(), "http")
+	args := []string{"build", "-o", bin}
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "-race" && s.Value == "true" {
+				args = append(args, "-race")
+			}
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, goTool, append(args, ".")...).CombinedOutput()
+	require.NoError(t, err, "go build: %s", out)
+	return bin
+}
+
+// process is the example running as a program.
+type process struct {
+	cmd    *exec.Cmd
+	addr   string                // where it listens
+	stderr testutil.LockedBuffer // its log
+	exited chan struct{}         // closed once the program has exited
+	err    error                 // then: cmd.Wait's result
+}
+
+// start starts the program and waits until it listens. When the test ends
+// the program is killed if it still runs.
+func start(t *testing.T, bin string, args ...string) *process {
+	t.Helper()
+	p := &process{cmd: exec.Command(bin, args...), exited: make(chan struct{})}
+	stdout, err := p.cmd.StdoutPipe()
+	require.NoError(t, err)
+	p.cmd.Stderr = &p.stderr
+	require.NoError(t, p.cmd.Start())
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.exited)
+	}()
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Kill() // fails once it has exited: nothing to do
+		<-p.exited
+	})
+	p.addr = listeningOn(t, stdout)
+	return p
+}
+
+// wait waits for the program to exit and returns how it ended.
+func (p *process) wait(t *testing.T) error {
+	t.Helper()
+	testutil.Recv(t, p.exited, "the program to exit")
+	return p.err
+}
+
+// pipelinedRequest is the i-th request of a pipelining client: every third one is
+// for a path that does not exist, so that the order of the responses shows.
+func pipelinedRequest(i int) string {
+	if i%3 == 2 {
+		return fmt.Sprintf("GET /nope?i=%d HTTP/1.1\r\nHost: x\r\n\r\n", i)
+	}
+	return fmt.Sprintf("GET /?i=%d HTTP/1.1\r\nHost: x\r\n\r\n", i)
+}
+
+// pipeliner is a client that pipelines n requests and reads nothing until
+// resume is closed: a client that reads slower than it sends. It says on
+// stalled when its writes have made no progress for 100ms: the server has
+// stopped reading it, its responses being congested. Then it reads until
+// end of file, checking each response with net/http's parser, and returns
+// how many it got.
+func pipeliner(addr string, n int, stalled chan<- struct{}, resume <-chan struct{}) (int, error) {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	sent := make(chan error, 1)
+	go func() { sent <- sendRequests(c.(*net.TCPConn), n, stalled) }()
+	<-resume
+	r := bufio.NewReader(c)
+	for i := 0; ; i++ {
+		if _, err := r.Peek(1); errors.Is(err, io.EOF) && i > 0 {
+			return i, errors.New("end of file without a response saying Connection: close")
+		}
+		resp, err := http.ReadResponse(r, nil)
+		if err != nil {
+			return i, fmt.Errorf("response %d: %w", i, err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return i, fmt.Errorf("response %d: %w", i, err)
+		}
+		want, wantBody := http.StatusOK, "Hello, World!\n"
+		if i%3 == 2 {
+			want, wantBody = http.StatusNotFound, "Not Found\n"
+		}
+		if resp.StatusCode != want || string(body) != wantBody {
+			return i, fmt.Errorf("response %d: %s %q, want %d %q", i, resp.Status, body, want, wantBody)
+		}
+		if resp.Close { // the last response: then end of file
+			if _, err := r.Peek(1); !errors.Is(err, io.EOF) {
+				return i + 1, fmt.Errorf("after the last response: %v, want end of file", err)
+			}
+			return i + 1, <-sent
+		}
+	}
+}
+
+// sendRequests writes the n requests to c, 64 KiB at a time, then shuts
+// c's write side. It says on stalled, once, when a write has made no
+// progress for 100ms.
+func sendRequests(c *net.TCPConn, n int, stalled chan<- struct{}) error {
+	var buf []byte
+	waiting := true
+	for i := 0; i < n; {
+		buf = buf[:0]
+		for ; i < n && len(buf) < 64<<10; i++ {
+			buf = append(buf, pipelinedRequest(i)...)
+		}
+		for len(buf) > 0 {
+			if waiting {
+				if err := c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond)); err != nil {
+					return err
+				}
+			}
+			k, err := c.Write(buf)
+			buf = buf[k:]
+			switch {
+			case waiting && errors.Is(err, os.ErrDeadlineExceeded):
+				waiting = false
+				stalled <- struct{}{}
+				if err := c.SetWriteDeadline(time.Time{}); err != nil {
+					return err
+				}
+			case err != nil:
+				return err
+			}
+		}
+	}
+	return c.CloseWrite()
+}
+
+// testSIGTERM stops the server while clients are in the middle of their
+// pipelines: each must get every response to what the server read, in
+// order, the last saying "Connection: close", then a clean end of file (a
+// reset would have destroyed responses on their way); an idle client is
+// closed at once; a request half sent is answered once its end arrives;
+// and the program exits 0.
+func testSIGTERM(t *testing.T, bin string) {
+	const grace = 20 * time.Second
+	p := start(t, bin, "-addr", "127.0.0.1:0", "-grace", grace.String())
+
+	idle, err := net.Dial("tcp", p.addr)
+	require.NoError(t, err)
+	defer idle.Close()
+	half, err := net.Dial("tcp", p.addr)
+	require.NoError(t, err)
+	defer half.Close()
+	r := bufio.NewReader(half)
+	_, err = io.WriteString(half, get+"GET / HTTP/1.1\r\nHost:") // one write: one read for the server
+	require.NoError(t, err)
+	resp, err := http.ReadResponse(r, nil)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	// 200,000 requests: far more than the server answers before its
+	// responses are congested (the kernel's buffers and the 1 MiB
+	// watermark) and it stops reading, which is when SIGTERM comes.
+	const clients, n = 3, 200000
+	type result struct {
+		responses int
+		err       error
+	}
+	stalled, resume, results := make(chan struct{}, clients), make(chan struct{}), make(chan result, clients)
+	for range clients {
+		go func() {
+			responses, err := pipeliner(p.addr, n, stalled, resume)
+			results <- result{responses: responses, err: err}
+		}()
+	}
+	for range clients {
+		testutil.Recv(t, stalled, "the server to stop reading a client")
+	}
+
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	signaled := time.Now()
+	require.NoError(t, idle.SetReadDeadline(time.Now().Add(testutil.Timeout)))
+	rest, err := io.ReadAll(idle)
+	require.NoError(t, err, "the idle connection was not closed cleanly")
+	require.Empty(t, rest)
+
+	_, err = io.WriteString(half, " x\r\n\r\n")
+	require.NoError(t, err)
+	resp, err = http.ReadResponse(r, nil)
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, "Hello, World!\n", string(body))
+	// resp.Close says whether the request was completed after the
+	// connection was asked to finish (then its response says so) or just
+	// before (then the connection closes as an idle one): either way it is
+	// the last response.
+	rest, err = io.ReadAll(r)
+	require.NoError(t, err)
+	require.Empty(t, rest)
+	require.NoError(t, half.Close()) // as a client does at end of file: the server waits for it (or for its linger timeout)
+
+	close(resume)
+	for range clients {
+		r := testutil.Recv(t, results, "a pipelining client")
+		require.NoError(t, r.err, "after %d responses; the server said: %s", r.responses, p.stderr.String())
+		require.Less(t, r.responses, n, "the server answered everything: the shutdown came too late to test anything")
+		t.Logf("a client got %d responses of %d, then end of file", r.responses, n)
+	}
+	require.NoError(t, p.wait(t), "stderr: %s", p.stderr.String())
+	require.Less(t, time.Since(signaled), grace)
+}
+
+// testPortTaken: a program that cannot listen says why and exits 1.
+func testPortTaken(t *testing.T, bin string) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), testutil.Timeout)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, "-addr", ln.Addr().String()).CombinedOutput()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "output: %s", out)
+	require.Equal(t, 1, exit.ExitCode())
+	require.Contains(t, string(out), "address already in use")
+	require.NotContains(t, string(out), "listening on")
+}
