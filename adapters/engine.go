@@ -10,10 +10,11 @@ import (
 	"github.com/panjf2000/gnet/v2"
 
 	"github.com/asyncnet/asyncnet/core/transport"
+	"github.com/asyncnet/asyncnet/internal/deftransport"
 )
 
 func init() {
-	transport.SetDefault(func() transport.Transport { return NewTransport() })
+	deftransport.Set(func() transport.Transport { return NewTransport() })
 }
 
 // NewTransport returns a transport.Transport that runs a Loop's reactors

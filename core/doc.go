@@ -29,7 +29,7 @@
 // in parallel: the start function, every callback of every socket and
 // server, all on one goroutine, as in cl-async.
 //
-// Every method of Loop, Socket and Listener is safe to call from any
+// Every method of Loop, Socket and Server is safe to call from any
 // goroutine. Inside a callback on the socket's own reactor a Socket method
 // takes effect when the callback returns, without crossing goroutines;
 // writes made in one callback go out together, in one system call. From

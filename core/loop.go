@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/asyncnet/asyncnet/core/transport"
+	"github.com/asyncnet/asyncnet/internal/deftransport"
 )
 
 // Loop is an event loop: N reactors (gnet event loops) that serve every
@@ -239,7 +240,7 @@ func (l *Loop) Wait() error {
 func (l *Loop) startTransport() error {
 	tr := l.set.transport
 	if tr == nil {
-		tr = transport.Default()
+		tr = deftransport.New()
 	}
 	if tr == nil {
 		return errors.New("asyncnet: no transport: import github.com/asyncnet/asyncnet/adapters (or client, server, stream)")

@@ -11,12 +11,14 @@ import (
 	"github.com/asyncnet/asyncnet/conditions"
 )
 
-// Listener is a net.Listener served by a Loop: every connection it accepts
-// becomes an incoming Socket. It is the building block of
-// server.TCPServer, and lets a Loop serve listeners made elsewhere (a Unix
-// socket, an inherited descriptor: cl-async's :fd). Its methods are safe to
-// call from any goroutine.
-type Listener struct {
+// Server is a listener served by a Loop: every connection it accepts
+// becomes an incoming Socket. It is the equivalent of cl-async's
+// tcp-server object: server.TCPServer returns one (server.Server is the
+// same type), and Loop.Serve makes one of a listener made elsewhere (a
+// Unix socket, an inherited descriptor: cl-async's :fd). Its methods are
+// safe to call from any goroutine; those of a nil or zero Server return an
+// error, or report it closed.
+type Server struct {
 	loop *Loop
 	ln   net.Listener
 	cfg  *sockConfig // of the sockets it accepts
@@ -29,14 +31,14 @@ type Listener struct {
 	accepting chan struct{} // closed when the accept goroutine has returned
 }
 
-// Serve accepts connections from ln until the returned Listener is closed:
+// Serve accepts connections from ln until the returned Server is closed:
 // each becomes a Socket with onRead, the callbacks and the settings of opts
 // (the options of servers, ForServer). The accepted sockets are spread over
 // the Loop's reactors. Accept errors reach the OnEvent callback as
-// conditions.TCPAcceptError, with a nil socket. The Listener keeps Run going
+// conditions.TCPAcceptError, with a nil socket. The Server keeps Run going
 // until it is closed; Exit closes it. Safe to call from any goroutine while
 // l runs.
-func (l *Loop) Serve(ln net.Listener, onRead ReadFunc, opts ...ServerOption) (*Listener, error) {
+func (l *Loop) Serve(ln net.Listener, onRead ReadFunc, opts ...ServerOption) (*Server, error) {
 	const call = "Loop.Serve"
 	if !l.valid() {
 		return nil, zeroLoop(call)
@@ -57,7 +59,7 @@ func (l *Loop) Serve(ln net.Listener, onRead ReadFunc, opts ...ServerOption) (*L
 // ServeWith is Serve with options already resolved (ResolveServer): for
 // packages that add entry points, as server does. Safe to call from any
 // goroutine while l runs.
-func (l *Loop) ServeWith(ln net.Listener, onRead ReadFunc, st *Settings) (*Listener, error) {
+func (l *Loop) ServeWith(ln net.Listener, onRead ReadFunc, st *Settings) (*Server, error) {
 	const call = "Loop.Serve"
 	if !l.valid() {
 		return nil, zeroLoop(call)
@@ -71,7 +73,7 @@ func (l *Loop) ServeWith(ln net.Listener, onRead ReadFunc, st *Settings) (*Liste
 	if !l.running() {
 		return nil, ErrLoopNotRunning
 	}
-	x := &Listener{loop: l, ln: ln, cfg: newSockConfig(onRead, st), st: st, addr: ln.Addr().String(),
+	x := &Server{loop: l, ln: ln, cfg: newSockConfig(onRead, st), st: st, addr: ln.Addr().String(),
 		stop: make(chan struct{}), accepting: make(chan struct{})}
 	l.hold()
 	l.stats.servers(1)
@@ -81,11 +83,14 @@ func (l *Loop) ServeWith(ln net.Listener, onRead ReadFunc, st *Settings) (*Liste
 	return x, nil
 }
 
-// Close stops accepting: new connections are refused, while the sockets
-// already accepted live on. Closing a closed Listener does nothing. It
-// returns the error of closing the net.Listener. Safe to call from any
-// goroutine.
-func (x *Listener) Close() error {
+// Close stops accepting (cl-async's close-tcp-server): new connections are
+// refused, while the sockets already accepted live on. Closing a closed
+// Server does nothing. It returns the error of closing the net.Listener.
+// Safe to call from any goroutine.
+func (x *Server) Close() error {
+	if !x.valid() {
+		return zeroServer("Server.Close")
+	}
 	var err error
 	x.once.Do(func() {
 		x.closed.Store(true)
@@ -98,18 +103,40 @@ func (x *Listener) Close() error {
 	return err
 }
 
-// Closed reports whether Close was called. Safe to call from any goroutine.
-func (x *Listener) Closed() bool { return x.closed.Load() }
+// Closed reports whether Close was called (cl-async's tcp-server-closed);
+// a nil or zero Server is closed. Safe to call from any goroutine.
+func (x *Server) Closed() bool { return !x.valid() || x.closed.Load() }
 
-// Done returns a channel that is closed when the Listener closes (Exit
-// included). Safe to call from any goroutine.
-func (x *Listener) Done() <-chan struct{} { return x.stop }
+// Done returns a channel that is closed when the Server closes (Exit
+// included); that of a nil or zero Server is closed. Safe to call from any
+// goroutine.
+func (x *Server) Done() <-chan struct{} {
+	if !x.valid() {
+		return closedChan
+	}
+	return x.stop
+}
 
-// Addr returns the listener's address. Safe to call from any goroutine.
-func (x *Listener) Addr() net.Addr { return x.ln.Addr() }
+// Addr returns the address the server is bound to, with the real port when
+// port 0 was asked for; nil for a nil or zero Server. Safe to call from any
+// goroutine.
+func (x *Server) Addr() net.Addr {
+	if !x.valid() {
+		return nil
+	}
+	return x.ln.Addr()
+}
 
-// accept runs on its own goroutine until the Listener closes.
-func (x *Listener) accept() {
+// valid reports whether x came from Loop.Serve.
+func (x *Server) valid() bool { return x != nil && x.loop != nil }
+
+// zeroServer is the error of a method called on a nil or zero Server.
+func zeroServer(call string) error {
+	return &ArgError{Call: call, Arg: "srv", Reason: "nil or zero Server (servers come from server.TCPServer, TCPServerStream or Loop.Serve)"}
+}
+
+// accept runs on its own goroutine until the Server closes.
+func (x *Server) accept() {
 	l := x.loop
 	defer l.bg.Done()
 	defer close(x.accepting)
@@ -153,7 +180,7 @@ func (x *Listener) accept() {
 }
 
 // acceptError delivers err to the server's event callback on a reactor.
-func (x *Listener) acceptError(err error) {
+func (x *Server) acceptError(err error) {
 	ev := conditions.New(conditions.TCPAcceptError, "accept", x.addr, err)
 	if !x.loop.post(func() { x.loop.deliver(nil, x.st.OnEvent, ev) }) {
 		x.loop.log.Warn("asyncnet: accept failed", "addr", x.addr, "err", err)

@@ -60,9 +60,9 @@ func (l *Loop) Shutdown(ctx context.Context) error {
 // beginShutdown asks everything of the Loop to finish.
 func (l *Loop) beginShutdown() {
 	l.mu.Lock()
-	var servers []*Listener
+	var servers []*Server
 	for c := range l.closers {
-		if x, ok := c.(*Listener); ok {
+		if x, ok := c.(*Server); ok {
 			servers = append(servers, x)
 		}
 	}
@@ -175,10 +175,10 @@ func (r *reactor) unregister(s *Socket) {
 // ctx.Err(). It may be called several times, and concurrently with Close
 // and the Loop's Shutdown and Exit. Safe to call from any goroutine except
 // the Loop's reactors, where it returns an error matching ErrInReactor.
-func (x *Listener) Shutdown(ctx context.Context) error {
-	const call = "Listener.Shutdown"
-	if x == nil || x.loop == nil {
-		return &ArgError{Call: call, Arg: "x", Reason: "zero Listener"}
+func (x *Server) Shutdown(ctx context.Context) error {
+	const call = "Server.Shutdown"
+	if !x.valid() {
+		return zeroServer(call)
 	}
 	if ctx == nil {
 		return &ArgError{Call: call, Arg: "ctx", Reason: "nil context"}
@@ -212,7 +212,7 @@ func (x *Listener) Shutdown(ctx context.Context) error {
 
 // beginShutdown stops accepting and asks the server's sockets to finish,
 // once.
-func (x *Listener) beginShutdown() {
+func (x *Server) beginShutdown() {
 	if !x.cfg.shutting.CompareAndSwap(false, true) {
 		return
 	}

@@ -16,11 +16,11 @@ import (
 // core.WithReadTimeout, ...) and those of this package.
 type Option = core.ServerOption
 
-// Server is a TCP server on a Loop. It is the equivalent of cl-async's
-// tcp-server object. Its methods are safe to call from any goroutine.
-type Server struct {
-	ln *core.Listener
-}
+// Server is a TCP server on a Loop, the equivalent of cl-async's
+// tcp-server object: core.Server, under the name the server package has
+// always given it. Its methods (Close, Closed, Shutdown, Done, Addr) are
+// safe to call from any goroutine.
+type Server = core.Server
 
 // WithBacklog sets the length of the queue of connections the kernel
 // completes before the server accepts them (cl-async's :backlog). A
@@ -81,12 +81,12 @@ func serve(l *core.Loop, addr string, onRead core.ReadFunc, st *core.Settings) (
 	if err != nil {
 		return nil, conditions.New(conditions.TCPServerBindError, "listen", addr, err)
 	}
-	x, err := l.ServeWith(ln, onRead, st)
+	srv, err := l.ServeWith(ln, onRead, st)
 	if err != nil {
 		_ = ln.Close()
 		return nil, err
 	}
-	return &Server{ln: x}, nil
+	return srv, nil
 }
 
 // listen binds addr, with the backlog and keepalive of st.
@@ -123,64 +123,4 @@ func OnShutdown(fn func(s *core.Socket)) Option {
 		st.OnShutdown = fn
 		return nil
 	})
-}
-
-// Shutdown stops the server gracefully, as net/http.Server.Shutdown does:
-// it stops accepting at once, asks each open connection to finish (the
-// OnShutdown callback; by default a graceful Close), and waits until they
-// have all closed. If ctx ends first, it force-closes the rest and returns
-// ctx.Err(). It may be called more than once, and concurrently with Close
-// and the Loop's Shutdown and Exit. Safe to call from any goroutine except
-// the Loop's reactors, where it returns an error matching
-// core.ErrInReactor.
-func (srv *Server) Shutdown(ctx context.Context) error {
-	if srv == nil || srv.ln == nil {
-		return zeroServer("Server.Shutdown")
-	}
-	return srv.ln.Shutdown(ctx)
-}
-
-// Close stops accepting: new connections are refused, while the sockets
-// already accepted live on until they close. Closing a closed server does
-// nothing. It is the equivalent of cl-async's close-tcp-server. Safe to call
-// from any goroutine.
-func (srv *Server) Close() error {
-	if srv == nil || srv.ln == nil {
-		return zeroServer("Server.Close")
-	}
-	return srv.ln.Close()
-}
-
-// zeroServer is the error of a method called on a zero or nil Server.
-func zeroServer(call string) error {
-	return &core.ArgError{Call: call, Arg: "srv", Reason: "zero Server (servers come from TCPServer and TCPServerStream)"}
-}
-
-// Closed reports whether Close was called. It is the equivalent of
-// cl-async's tcp-server-closed. Safe to call from any goroutine.
-func (srv *Server) Closed() bool { return srv == nil || srv.ln == nil || srv.ln.Closed() }
-
-// Done returns a channel that is closed when the server closes (Exit
-// included). Safe to call from any goroutine.
-func (srv *Server) Done() <-chan struct{} {
-	if srv == nil || srv.ln == nil {
-		return closedChan
-	}
-	return srv.ln.Done()
-}
-
-// closedChan is the Done channel of a zero Server.
-var closedChan = func() chan struct{} {
-	ch := make(chan struct{})
-	close(ch)
-	return ch
-}()
-
-// Addr returns the address the server is bound to, with the real port when
-// port 0 was asked for. Safe to call from any goroutine.
-func (srv *Server) Addr() net.Addr {
-	if srv == nil || srv.ln == nil {
-		return nil
-	}
-	return srv.ln.Addr()
 }

@@ -1,9 +1,13 @@
 package core
 
-import "github.com/asyncnet/asyncnet/core/transport"
+import (
+	"github.com/asyncnet/asyncnet/core/transport"
+	"github.com/asyncnet/asyncnet/internal/deftransport"
+)
 
-// The interface between a Loop and its event loops is package
-// core/transport. These names remain for programs that used them here.
+// Names that remain for programs written against them; each says what
+// replaced it. The interface between a Loop and its event loops is package
+// core/transport.
 
 // Transport runs the reactors of one Loop.
 //
@@ -42,7 +46,14 @@ type ConnHandler = transport.ConnHandler
 type Conn = transport.Conn
 
 // SetDefaultTransport sets the transport of every Loop not given one with
-// WithTransport.
+// WithTransport, for the whole process.
 //
-// Deprecated: use transport.SetDefault.
-func SetDefaultTransport(newTransport func() Transport) { transport.SetDefault(newTransport) }
+// Deprecated: give the Loop its transport with WithTransport; the gnet
+// transport is the default whenever package adapters is linked in (as it
+// is by client, server and stream).
+func SetDefaultTransport(newTransport func() Transport) { deftransport.Set(newTransport) }
+
+// Listener is the old name of Server.
+//
+// Deprecated: use Server.
+type Listener = Server
