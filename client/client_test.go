@@ -59,7 +59,7 @@ func TestSimpleClientServer(t *testing.T) {
 			_, err = s.Write([]byte("i "))
 			require.NoError(t, err)
 		}
-	}, core.WithNumLoops(1))
+	}, core.WithReactors(1))
 	require.Equal(t, 2, serverReqs)
 	require.Equal(t, []string{"hai ", "hai "}, serverData)
 	require.Equal(t, 2, connectNum)
@@ -162,7 +162,7 @@ func TestHostNames(t *testing.T) {
 				core.OnEvent(func(_ *core.Socket, ev error) { t.Error(ev) }))
 			require.NoError(t, err)
 		}
-	}, core.WithNumLoops(1))
+	}, core.WithReactors(1))
 	sort.Strings(got)
 	require.Len(t, got, 2)
 	require.True(t, strings.HasPrefix(got[0], "v4.test@127.0.0.1:"), got[0])
@@ -194,7 +194,7 @@ func TestConnectFromCallback(t *testing.T) {
 			_ = backend.Close()
 		}, client.WithData([]byte("proxied")))
 		require.NoError(t, err)
-	}, core.WithNumLoops(1))
+	}, core.WithReactors(1))
 	require.Equal(t, "PROXIED", reply)
 }
 
@@ -308,7 +308,7 @@ func TestNoOverlap(t *testing.T) {
 			}, client.WithData(bytes.Repeat([]byte{id}, size)))
 			require.NoError(t, err)
 		}
-	}, core.WithNumLoops(2))
+	}, core.WithReactors(2))
 	require.Len(t, replies, clients)
 	for id, n := range replies {
 		require.Equal(t, size, n, "client %d", id)

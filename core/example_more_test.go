@@ -177,7 +177,7 @@ func ExampleLoop_Interval() {
 		if err := t.Err(); err != nil {
 			fmt.Println(err)
 		}
-	}, core.WithNumLoops(1)) // one reactor: the start function and the timers never overlap
+	}, core.WithReactors(1)) // one reactor: the start function and the timers never overlap
 	fmt.Println("loop ended:", err)
 	// Output:
 	// tick 1

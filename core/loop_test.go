@@ -131,7 +131,7 @@ func TestOneLoopNeverOverlaps(t *testing.T) {
 			require.NoError(t, err)
 			_ = c
 		}
-	}, core.WithNumLoops(1))
+	}, core.WithReactors(1))
 	require.Greater(t, calls.Load(), int32(clients*2))
 	require.Zero(t, overlaps.Load(), "callbacks overlapped")
 }
@@ -161,7 +161,7 @@ func TestServersShareReactors(t *testing.T) {
 		for _, srv := range servers {
 			require.NoError(t, srv.Close())
 		}
-	}, core.WithNumLoops(2))
+	}, core.WithNumLoops(2)) // the old name keeps working
 }
 
 func TestPanicEndsRun(t *testing.T) {

@@ -54,8 +54,6 @@ type Socket struct {
 	laddr      net.Addr
 	raddr      net.Addr
 	cancelDial context.CancelFunc
-	kbase      uint64 // bytes the kernel had taken before the transport got the socket
-	kbaseOK    bool
 	failed     error // the condition of a close asyncnet decided off the reactor (a refused write)
 	wrShut     bool  // CloseWrite was called
 

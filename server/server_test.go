@@ -140,7 +140,7 @@ func TestConnectBeforeRead(t *testing.T) {
 			_, err := client.TCPConnect(l, srv.Addr().String(), echo, client.WithData([]byte("now")))
 			require.NoError(t, err)
 		}
-	}, core.WithNumLoops(1))
+	}, core.WithReactors(1))
 	require.Empty(t, order)
 }
 

@@ -200,7 +200,7 @@ func TestBlockingInCallbackFails(t *testing.T) {
 		_, err = client.TCPConnect(l, srv.Addr().String(), func(*core.Socket, []byte) {},
 			core.OnEvent(func(*core.Socket, error) { _ = srv.Close(); _ = ln.Close() }))
 		require.NoError(t, err)
-	}, core.WithNumLoops(1))
+	}, core.WithReactors(1))
 	require.ErrorIs(t, readErr, stream.ErrInReactor)
 	require.ErrorIs(t, dialErr, stream.ErrInReactor)
 	require.ErrorIs(t, acceptErr, stream.ErrInReactor)
