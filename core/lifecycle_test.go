@@ -199,6 +199,37 @@ func TestShutdownDropsTimers(t *testing.T) {
 	require.Zero(t, l.Stats().Timers)
 }
 
+// TestTimerMadeDuringShutdownRuns: a Delay made in an OnShutdown callback
+// runs when due, whichever reactor it lands on and whenever that reactor
+// gets to the Shutdown: it is not one of the timers the Shutdown drops.
+func TestTimerMadeDuringShutdownRuns(t *testing.T) {
+	for round := range 20 {
+		l, wait := startLoop(t, core.WithReactors(4))
+		srv, err := server.TCPServer(l, "127.0.0.1:0", echo, server.OnShutdown(func(s *core.Socket) {
+			require.NoError(t, l.Delay(5*time.Millisecond, func() { _ = s.Close() }).Err())
+		}))
+		require.NoError(t, err)
+		var conns []net.Conn
+		for range 8 {
+			c := dial(t, srv.Addr().String())
+			_, err := c.Write([]byte("hi"))
+			require.NoError(t, err)
+			_, err = io.ReadFull(c, make([]byte, 2)) // the server has it open
+			require.NoError(t, err)
+			conns = append(conns, c)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), testutil.Timeout)
+		err = l.Shutdown(ctx)
+		cancel()
+		require.NoError(t, err, "round %d: a Delay made in OnShutdown never ran", round)
+		require.NoError(t, wait())
+		for _, c := range conns {
+			_, err := io.ReadAll(c)
+			require.NoError(t, err, "closed gracefully")
+		}
+	}
+}
+
 // TestShutdownMisuse: from a reactor Shutdown returns ErrInReactor; on a
 // Loop not started, ErrLoopNotRunning; on an ended one, nil.
 func TestShutdownMisuse(t *testing.T) {

@@ -97,14 +97,15 @@ func (l *Loop) releasePersistent() {
 	}
 }
 
-// shutdown asks every open socket of r to finish and drops r's timers.
-// Reactor only.
+// shutdown asks every open socket of r to finish and drops r's timers
+// that were pending when the Shutdown began (those made since, in an
+// OnShutdown callback say, run when due). Reactor only.
 func (r *reactor) shutdown() {
 	for _, s := range slices.Clone(r.socks) { // closing one changes the list
 		s.finishUp()
 	}
 	r.wheel.each(func(n *timerNode) {
-		if t, ok := n.owner.(*Timer); ok {
+		if t, ok := n.owner.(*Timer); ok && t.held {
 			t.drop()
 		}
 	})
