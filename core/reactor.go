@@ -4,6 +4,7 @@ import (
 	"math"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/asyncnet/asyncnet/core/transport"
 )
@@ -68,19 +69,42 @@ func (r *reactor) enter() {
 	}
 }
 
-// exit ends a dispatch; the outermost one drains the queued work. Reactor only.
+// dispatchBudget bounds how long one dispatch drains queued work: work
+// that makes more work (a producer writing from OnDrain to a fast peer)
+// goes on after the transport has served its other connections and its
+// timers, rather than holding the reactor for ever. The clock is read only
+// by a dispatch that has a second round of work: most have one.
+const dispatchBudget = time.Millisecond
+
+// exit ends a dispatch; the outermost one drains the queued work, until
+// it is done or has taken dispatchBudget, when it leaves the rest to a
+// wake. Reactor only.
 func (r *reactor) exit() {
 	if r.depth > 1 {
 		r.depth--
 		return
 	}
-	for {
+	var since time.Time
+	for round := 0; ; round++ {
 		r.mu.Lock()
 		socks, tasks := r.dirty, r.tasks
 		if len(socks) == 0 && len(tasks) == 0 {
 			r.active = false
 			r.mu.Unlock()
 			r.depth = 0
+			return
+		}
+		switch {
+		case round == 1:
+			since = time.Now()
+		case round > 1 && time.Since(since) > dispatchBudget:
+			r.active = false
+			wake := r.wakeLocked()
+			r.mu.Unlock()
+			r.depth = 0
+			if wake {
+				r.wake()
+			}
 			return
 		}
 		r.dirty, r.tasks = r.spareS, r.spareT

@@ -173,7 +173,14 @@ func (s *Socket) checkDrain() {
 	}
 	s.mu.Unlock()
 	if cb := s.cbs.Load().drain; drained && cb != nil {
-		s.callSocket(cb)
+		// After the work under way: a producer writing from OnDrain
+		// makes its next round a round of the reactor's (exit), which
+		// bounds how long they hold it.
+		s.r.post(func() {
+			if s.conn != nil {
+				s.callSocket(cb)
+			}
+		})
 	}
 }
 
