@@ -136,7 +136,7 @@ type sockConfig struct {
 	low, high  int // WithWriteWatermarks
 	handLimit  int // the most written bytes the transport holds for a socket at a time (see handLimitFor)
 	overflow   OverflowPolicy
-	onShutdown func(*Socket) // a server's OnShutdown
+	onShutdown func(*Socket) // server.OnShutdown or client.OnShutdown
 	halfOpen   bool          // WithAllowHalfOpen
 
 	st           *Settings    // the settings it was made from (Socket.Settings)

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"net"
 
-	_ "github.com/asyncnet/asyncnet/adapters" // registers the gnet transport
+	_ "github.com/asyncnet/asyncnet/adapters" // links in gnet, the transport of Loops given none
 	"github.com/asyncnet/asyncnet/conditions"
 	"github.com/asyncnet/asyncnet/core"
 	"github.com/asyncnet/asyncnet/internal/netaddr"
