@@ -402,7 +402,9 @@ func TestDialComposesCallbacks(t *testing.T) {
 	defer func() {
 		require.NoError(t, l.Shutdown(context.Background()))
 	}()
-	srv, err := server.TCPServer(l, "127.0.0.1:0", ignore, core.OnConnect(func(s *core.Socket) { _ = s.ForceClose() }))
+	// The server resets the connection when the client speaks, not at
+	// once: a reset before the client's side is set up is a failed Dial.
+	srv, err := server.TCPServer(l, "127.0.0.1:0", func(s *core.Socket, _ []byte) { _ = s.ForceClose() })
 	require.NoError(t, err)
 	connected := make(chan struct{}, 1)
 	events := make(chan error, 1)
@@ -412,6 +414,8 @@ func TestDialComposesCallbacks(t *testing.T) {
 	require.NoError(t, err)
 	defer c.Close()
 	testutil.Recv(t, connected, "the user's OnConnect")
+	_, err = c.Write([]byte("x"))
+	require.NoError(t, err)
 	_, err = io.ReadAll(c)
 	require.Error(t, err, "the server reset the connection")
 	require.ErrorIs(t, testutil.Recv(t, events, "the user's OnEvent"), conditions.TCPReset)
