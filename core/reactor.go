@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/asyncnet/asyncnet/core/transport"
+	"github.com/asyncnet/asyncnet/internal/goid"
 )
 
 // reactor is the Loop's side of one transport reactor.
@@ -60,7 +61,7 @@ func newReactor(l *Loop, idx int, tr Reactor) *reactor {
 func (r *reactor) enter() {
 	r.depth++
 	if r.gid.Load() == 0 {
-		r.gid.Store(gid())
+		r.gid.Store(goid.ID())
 	}
 	if r.depth == 1 {
 		r.mu.Lock()
