@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/asyncnet/asyncnet/conditions"
+	"github.com/asyncnet/asyncnet/core/transport"
 	"github.com/asyncnet/asyncnet/internal/buf"
 )
 
@@ -455,10 +456,11 @@ func (s *Socket) Loop() *Loop {
 	return s.loop
 }
 
-// Drains reports whether the socket hands the bytes it receives to its read
-// callback (the default), or keeps them for Read (WithDontDrainReadBuffer).
-// Safe to call from any goroutine.
-func (s *Socket) Drains() bool { return s == nil || !s.dontDrain }
+// KeepsReads reports whether the socket keeps the bytes it receives for
+// Read (WithDontDrainReadBuffer: streams and NetConn need it), rather than
+// handing them to its read callback (the default). Safe to call from any
+// goroutine.
+func (s *Socket) KeepsReads() bool { return s != nil && s.dontDrain }
 
 // Settings returns a copy of the settings the socket was made with (its
 // entry point's options, resolved): for packages that add entry points,
@@ -475,12 +477,12 @@ func (s *Socket) Settings() Settings {
 // connected by this program (false). Safe to call from any goroutine.
 func (s *Socket) Incoming() bool { return s != nil && s.incoming }
 
-// Conn returns the transport's connection (a gnet.Conn with the default
-// transport), or nil when the socket is not connected. The connection may
-// only be used on the socket's reactor, inside its callbacks; using it to
-// read or write bypasses the Socket. See adapters.SocketC. Must be called
-// on the socket's reactor (inside a callback).
-func (s *Socket) Conn() Conn {
+// Conn returns the transport's side of the connection, or nil when the
+// socket is not connected. It may only be used on the socket's reactor,
+// inside its callbacks, and using it to read or write bypasses the Socket:
+// it is for transports and their tools (adapters.SocketC returns the
+// gnet.Conn under it). Must be called on the socket's reactor.
+func (s *Socket) Conn() transport.Conn {
 	if s == nil {
 		return nil
 	}

@@ -72,7 +72,7 @@ func NewConn(s *core.Socket, onEvent core.EventFunc) (*Conn, error) {
 	if s == nil || s.Loop() == nil {
 		return nil, &core.ArgError{Call: "stream.NetConn", Arg: "s", Reason: "nil or zero Socket"}
 	}
-	if s.Drains() {
+	if !s.KeepsReads() {
 		return nil, ErrDrains
 	}
 	c := &Conn{
