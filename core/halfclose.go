@@ -61,7 +61,7 @@ func (s *Socket) writeShut() bool {
 // It reports whether the socket stays open. Reactor only.
 func (s *Socket) peerEnded(c transport.Conn) bool {
 	s.endReading(c, io.EOF) // what is kept stays readable
-	if s.cfg.halfOpen && !s.closed.Load() && !s.fin {
+	if s.cfg.halfOpen && !s.isClosed() && s.wr == wrOpen {
 		s.peerEOF = true
 		if s.tmo != nil {
 			s.r.wheel.remove(&s.tmo.rt) // nothing more to read

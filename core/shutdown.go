@@ -139,7 +139,7 @@ func (r *reactor) forceServer(cfg *sockConfig) {
 // finishUp asks s, once, to finish: its OnShutdown callback (its
 // server's, or client.OnShutdown), or else a graceful Close. Reactor only.
 func (s *Socket) finishUp() {
-	if s.askedToEnd || s.closed.Load() {
+	if s.askedToEnd || s.isClosed() {
 		return
 	}
 	s.askedToEnd = true

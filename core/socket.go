@@ -34,21 +34,19 @@ type Socket struct {
 
 	cbs atomic.Pointer[callbacks] // &cfg.cbs, or the socket's own after WriteSocketData
 
-	closed     atomic.Bool  // Closed(): set as soon as Close is called or the socket fails
-	congestedA atomic.Bool  // Congested(): mirrors congested
-	readOffA   atomic.Bool  // mirrors readOff, for the reactor's read loop
-	unsent     atomic.Int64 // bytes written that the kernel has not taken yet, wherever they are
+	stateA     atomic.Uint32 // state, for readers without mu (Closed, the reactor's read loop)
+	congestedA atomic.Bool   // Congested(): mirrors congested
+	readOffA   atomic.Bool   // mirrors readOff, for the reactor's read loop
+	unsent     atomic.Int64  // bytes written that the kernel has not taken yet, wherever they are
 
 	mu         sync.Mutex // protects the fields below
-	state      sockState
-	r          *reactor  // owning reactor, set when connected
-	out        buf.Queue // written bytes not yet handed to the transport
-	written    uint64    // bytes written so far: the write callback's marks count them
-	scheduled  bool      // s is queued on r (or will be processed at open)
-	forced     bool      // ForceClose or an overflow: drop what is unsent
-	userClosed bool      // Close or ForceClose was called
-	opened     bool      // the transport opened it
-	finished   bool      // the Loop's hold on s was released
+	state      sockState  // see the table above sockState; set with setStateLocked
+	r          *reactor   // owning reactor, set when the transport opens it
+	out        buf.Queue  // written bytes not yet handed to the transport
+	written    uint64     // bytes written so far: the write callback's marks count them
+	scheduled  bool       // s is queued on r (or will be processed at open)
+	userClosed bool       // Close or ForceClose was called: no closing event
+	wrShut     bool       // CloseWrite was called (the writing side's state; see wrPhase)
 	done       chan struct{}
 	data       any
 	peer       string // the dial address of an outgoing socket; else see peerLocked
@@ -56,7 +54,6 @@ type Socket struct {
 	raddr      net.Addr
 	cancelDial context.CancelFunc
 	failed     error // the condition of a close asyncnet decided off the reactor (a refused write)
-	wrShut     bool  // CloseWrite was called
 
 	// Flow control as the application asked for it; the reactor applies it.
 	readTimeout  time.Duration
@@ -70,15 +67,48 @@ type Socket struct {
 	reactorState // fields only the owning reactor touches
 }
 
+// A socket's life is one state word, state, which any goroutine moves on
+// under mu (stateA mirrors it for readers without the lock). It only ever
+// moves down this table:
+//
+//	state         entered by                                     leaves for
+//	stNew         NewSocket; accepted, not opened yet            Connecting, Open, Closed
+//	stConnecting  Connect (its dial runs)                        Open, Closing, Closed
+//	stOpen        the transport opened it (OnOpen)               Closing, Aborting, Closed
+//	stClosing     Close: the written bytes go out, then FIN      Aborting, Closed
+//	stAborting    ForceClose, a refused write: unsent dropped    Closed
+//	stClosed      the connection is gone (OnClose), or never was Done
+//	stDone        its event delivered; the Loop's hold released  -
+//
+// Closed reports true from stClosing on. Two directions may end first
+// without closing the socket, and are flags beside the word: wrShut
+// (CloseWrite: FIN once what was written has gone; set in any state before
+// stClosing) and, on the reactor, peerEOF (the peer ended its side and
+// WithAllowHalfOpen keeps the socket open for writing). On the reactor,
+// wr follows the writing side of the connection itself (wrPhase); the
+// other fields are bookkeeping (scheduled, ctl, evDone, askedToEnd,
+// refillQueued) or flow control (readOff, writeOff, rdPaused, wrPaused,
+// congested), not states.
 type sockState uint8
 
 const (
-	stNew        sockState = iota // created, not connecting yet (NewSocket)
+	stNew        sockState = iota // created, not connecting yet (NewSocket), or accepted and not opened yet
 	stConnecting                  // resolving and connecting
 	stOpen                        // connected
 	stClosing                     // Close called: flushing what was written, then FIN
-	stClosed                      // closed: nothing more happens
+	stAborting                    // ForceClose or an overflow: closed at once, unsent bytes dropped
+	stClosed                      // the connection is gone: nothing more happens
+	stDone                        // finished: the Loop's hold is released, Done is closed
 )
+
+// setStateLocked moves s to st. Call with s.mu held.
+func (s *Socket) setStateLocked(st sockState) {
+	s.state = st
+	s.stateA.Store(uint32(st))
+}
+
+// isClosed reports whether the socket is closing or closed, without mu.
+func (s *Socket) isClosed() bool { return s.stateA.Load() >= uint32(stClosing) }
 
 // newSocket returns a socket of l with the callbacks and settings of st.
 // The Loop holds it until finish.
@@ -357,19 +387,17 @@ func (s *Socket) close(force bool) {
 // application asked for it (then no event is delivered). Call with s.mu
 // held; it unlocks it.
 func (s *Socket) closeLocked(force, user bool) {
-	if s.state == stClosed || (s.state == stClosing && (!force || s.forced)) {
+	if s.state >= stAborting || (s.state == stClosing && !force) {
 		s.mu.Unlock()
 		return
 	}
-	s.closed.Store(true)
 	s.userClosed = s.userClosed || user
 	if force {
-		s.forced = true
 		s.dropOutLocked()
 	}
 	switch s.state {
 	case stNew:
-		s.state = stClosed
+		s.setStateLocked(stClosed)
 		s.dropOutLocked()
 		ev := s.failed
 		s.mu.Unlock()
@@ -379,17 +407,21 @@ func (s *Socket) closeLocked(force, user bool) {
 		return
 	case stConnecting:
 		if force {
-			s.state = stClosed
+			s.setStateLocked(stClosed)
 			cancel := s.cancelDial
 			s.mu.Unlock()
 			cancel() // the dial goroutine finishes the socket
 			return
 		}
-		s.state = stClosing // flushed and closed once connected
+		s.setStateLocked(stClosing) // flushed and closed once connected
 		s.mu.Unlock()
 		return
 	}
-	s.state = stClosing
+	if force {
+		s.setStateLocked(stAborting)
+	} else {
+		s.setStateLocked(stClosing)
+	}
 	r := s.scheduleLocked()
 	s.mu.Unlock()
 	if r != nil {
@@ -400,7 +432,7 @@ func (s *Socket) closeLocked(force, user bool) {
 // Closed reports whether the socket is closed, or closing after Close. It is
 // the equivalent of cl-async's socket-closed-p. Safe to call from any
 // goroutine.
-func (s *Socket) Closed() bool { return s == nil || s.loop == nil || s.closed.Load() }
+func (s *Socket) Closed() bool { return s == nil || s.loop == nil || s.isClosed() }
 
 // Data returns the value stored with SetData (nil if none). It is the
 // equivalent of cl-async's socket-data. Safe to call from any goroutine.
@@ -539,8 +571,9 @@ func (s *Socket) condition(k *conditions.Kind, op string, err error) *conditions
 func (s *Socket) markClosed() (userClosed bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.state = stClosed
-	s.closed.Store(true)
+	if s.state < stClosed {
+		s.setStateLocked(stClosed)
+	}
 	s.dropOutLocked()
 	s.addUnsentLocked(-s.unsent.Load()) // and those in flight: the connection is gone
 	return s.userClosed
@@ -549,8 +582,8 @@ func (s *Socket) markClosed() (userClosed bool) {
 // finish releases the Loop's hold on s, once, and closes Done.
 func (s *Socket) finish() {
 	s.mu.Lock()
-	done := s.finished
-	s.finished = true
+	done := s.state == stDone
+	s.setStateLocked(stDone)
 	ch := s.done
 	s.mu.Unlock()
 	if !done {
@@ -575,7 +608,7 @@ func (s *Socket) Done() <-chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.done == nil {
-		if s.finished {
+		if s.state == stDone {
 			return closedChan
 		}
 		s.done = make(chan struct{}) // most sockets are never asked: made on demand
