@@ -63,9 +63,7 @@ func (s *Socket) peerEnded(c transport.Conn) bool {
 	s.endReading(c, io.EOF) // what is kept stays readable
 	if s.cfg.halfOpen && !s.isClosed() && s.wr == wrOpen {
 		s.peerEOF = true
-		if s.tmo != nil {
-			s.r.wheel.remove(&s.tmo.rt) // nothing more to read
-		}
+		s.stopReadTimeout() // nothing more to read
 		s.loop.deliver(s, s.cbs.Load().event, s.condition(conditions.TCPEOF, "read", io.EOF))
 		return true
 	}
