@@ -35,6 +35,7 @@ type reactorState struct {
 	rdPaused     bool           // reading disabled, as applied
 	wrPaused     bool           // writing disabled, as applied
 	tmo          *timeouts      // nil until the socket first has a timeout
+	hdr          *proxyWait     // non-nil while the PROXY protocol header is awaited (proxy.go)
 	inStat       int64          // what s adds to its reactor's BytesBufferedIn
 }
 
@@ -136,7 +137,9 @@ func (s *Socket) open(r *reactor, c transport.Conn) bool {
 		s.loop.unpend(s)
 	}
 	s.loop.stats.connected(s.incoming)
-	if cb := s.cbs.Load().connect; cb != nil && !closing {
+	if s.cfg.proxy && s.incoming && !closing {
+		s.awaitProxyHeader() // the connect callback runs once the header is in
+	} else if cb := s.cbs.Load().connect; cb != nil && !closing {
 		s.callSocket(cb)
 	}
 	if s.cfg.shutting.Load() || s.loop.shutting.Load() {
@@ -154,6 +157,9 @@ func (s *Socket) readable(c transport.Conn) {
 	s.readArrived()
 	if s.isClosed() || !s.loop.running() {
 		_, _ = c.Discard(-1)
+		return
+	}
+	if s.hdr != nil && !s.readProxyHeader(c) {
 		return
 	}
 	cb := s.cbs.Load().read
@@ -399,6 +405,9 @@ func (s *Socket) queued() (int, bool) {
 
 // closedBy finishes s after the Conn closed.
 func (s *Socket) closedBy(c transport.Conn, err error) {
+	if s.hdr != nil {
+		s.dropProxyWait() // closed before its header: the application never had it
+	}
 	var ev error
 	switch {
 	case err != nil:

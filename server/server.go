@@ -133,6 +133,29 @@ func WithReusePort() Option {
 	})
 }
 
+// WithProxyProtocol makes the server read a PROXY protocol header (version
+// 1 or 2, as HAProxy's send-proxy and send-proxy-v2 and cloud load
+// balancers send it) at the start of every connection, before anything
+// else: the OnConnect callback runs once the header is in, RemoteAddr and
+// LocalAddr report the client's addresses the header gives (a LOCAL or
+// UNKNOWN header, a balancer's health check, leaves the real ones), and
+// the first read callback gets what follows the header.
+//
+// A malformed header, or one that does not arrive within 5 seconds (or
+// the server's read timeout, if shorter), resets the connection and
+// reaches the server's event callback as a conditions.TCPAcceptError
+// matching core.ErrProxyHeader, with no socket: the connection never
+// became the application's. A connection that closes before its header
+// (a health check that only connects) closes quietly. Only use it behind
+// a balancer that sends the header: a client that connects directly could
+// otherwise claim any address.
+func WithProxyProtocol() Option {
+	return core.NewServerOption("server.WithProxyProtocol", func(st *core.Settings) error {
+		st.ProxyProtocol = true
+		return nil
+	})
+}
+
 // OnShutdown sets how Shutdown (the server's or the Loop's) asks each of
 // the server's open connections to finish: fn runs on the connection's
 // reactor and should let the exchange under way finish (a reply being
