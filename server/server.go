@@ -91,11 +91,7 @@ func serve(l *core.Loop, addr string, onRead core.ReadFunc, st *core.Settings) (
 
 // listen binds addr, with the backlog and keepalive of st.
 func listen(addr string, st *core.Settings) (net.Listener, error) {
-	keepAlive := st.KeepAliveConfig()
-	lc := net.ListenConfig{KeepAliveConfig: keepAlive}
-	if !keepAlive.Enable {
-		lc.KeepAlive = -1
-	}
+	lc := listenConfig(st.KeepAliveConfig())
 	ln, err := lc.Listen(context.Background(), "tcp", addr)
 	if err != nil {
 		return nil, err
