@@ -1,11 +1,11 @@
 package adapters
 
 import (
-	"os"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"slices"
 	"sync"
 	"time"

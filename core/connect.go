@@ -98,7 +98,7 @@ func (s *Socket) startConnect(call, addr string) (context.Context, context.Cance
 		return nil, nil, ErrLoopNotRunning
 	}
 	ctx, cancel := context.WithCancel(l.ctx)
-	s.state = stConnecting
+	s.setStateLocked(stConnecting)
 	s.cancelDial = cancel
 	s.peer = addr
 	s.mu.Unlock()
@@ -200,7 +200,7 @@ func (l *Loop) unpend(s *Socket) {
 func (s *Socket) isOpened() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.opened
+	return s.r != nil
 }
 
 // place hands nc to a reactor: the one the transport picks if it places
@@ -241,12 +241,12 @@ func (s *Socket) attached(err error) error {
 		return err
 	}
 	s.mu.Lock()
-	opened, state := s.opened, s.state
+	opened, state := s.r != nil, s.state
 	s.mu.Unlock()
 	if opened {
 		return nil
 	}
-	if state == stClosed || !s.loop.running() { // closed while it was being enrolled
+	if state >= stClosed || !s.loop.running() { // closed while it was being enrolled
 		s.finish()
 		return nil
 	}
