@@ -28,12 +28,14 @@ type Server struct {
 	addr string
 
 	closed    atomic.Bool
+	draining  atomic.Bool // Shutdown: what the listener has queued is still accepted
 	once      sync.Once
 	stop      chan struct{} // closed by Close
 	accepting chan struct{} // closed once no socket of the server is made any more
 
-	mu  sync.Mutex // protects acc, and orders begin and Close
-	acc io.Closer  // the transport's, if it accepts for the server
+	mu    sync.Mutex // protects acc and began, and orders begin and Close
+	acc   io.Closer  // the transport's, if it accepts for the server
+	began bool       // begin has run
 
 	delay time.Duration // back-off after an accept error; touched by the accepting goroutine only
 }
@@ -95,6 +97,7 @@ func (l *Loop) ServeWith(ln net.Listener, onRead ReadFunc, st *Settings) (*Serve
 func (x *Server) begin() {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	x.began = true
 	if x.closed.Load() { // closed before it began: Close has closed ln
 		(*acceptEvents)(x).Stopped()
 		return
@@ -115,7 +118,8 @@ func (x *Server) begin() {
 // Close stops accepting (cl-async's close-tcp-server): new connections are
 // refused, while the sockets already accepted live on. Closing a closed
 // Server does nothing. It returns the error of closing the net.Listener.
-// Safe to call from any goroutine.
+// (Shutdown, by contrast, first accepts the connections already queued on
+// the listener.) Safe to call from any goroutine.
 func (x *Server) Close() error {
 	if !x.valid() {
 		return zeroServer("Server.Close")
@@ -132,11 +136,50 @@ func (x *Server) Close() error {
 		} else {
 			err = x.ln.Close()
 		}
-		x.loop.untrack(x)
-		x.loop.stats.servers(-1)
+		x.closedDown()
 		x.loop.release()
 	})
 	return err
+}
+
+// drainWindow bounds how long a server that accepts on a goroutine of its
+// own (not on Linux) goes on accepting once Shutdown has begun.
+const drainWindow = 20 * time.Millisecond
+
+// drain stops accepting, as Close does, but first accepts the connections
+// the kernel has already queued on the listener (with SO_REUSEPORT a
+// closing listener's queue is not handed to the others: it would be
+// reset). The Loop is held until the last is accepted (Stopped). It returns
+// at once.
+func (x *Server) drain() {
+	x.once.Do(func() {
+		x.mu.Lock()
+		x.draining.Store(true)
+		x.closed.Store(true)
+		acc, began := x.acc, x.began
+		x.mu.Unlock()
+		close(x.stop)
+		var err error
+		if d, ok := acc.(transport.Drainer); ok {
+			d.Drain() // closes ln once drained
+		} else if acc != nil {
+			err = acc.Close()
+		} else if dl, ok := x.ln.(interface{ SetDeadline(time.Time) error }); began && ok {
+			err = dl.SetDeadline(time.Now().Add(drainWindow)) // the accept goroutine closes ln when its Accept times out
+		} else {
+			err = x.ln.Close() // begin, or the accept goroutine, sees it closed
+		}
+		if err != nil {
+			x.loop.log.Warn("asyncnet: closing a server's listener", "addr", x.addr, "err", err)
+		}
+		x.closedDown()
+	})
+}
+
+// closedDown is the bookkeeping of a server closing.
+func (x *Server) closedDown() {
+	x.loop.untrack(x)
+	x.loop.stats.servers(-1)
 }
 
 // Closed reports whether Close was called (cl-async's tcp-server-closed);
@@ -176,6 +219,11 @@ func zeroServer(call string) error {
 func (x *Server) accept() {
 	h := (*acceptEvents)(x)
 	defer h.Stopped()
+	defer func() {
+		if x.draining.Load() { // drain left ln open until now
+			_ = x.ln.Close() // closed already if it was not a deadline that ended Accept
+		}
+	}()
 	pl, _ := x.loop.tr.(transport.Placer)
 	for {
 		nc, err := x.ln.Accept()
@@ -217,7 +265,7 @@ type acceptEvents Server
 // Loop is closing.
 func (e *acceptEvents) Accepted() transport.ConnHandler {
 	x := (*Server)(e)
-	if x.closed.Load() || !x.loop.running() {
+	if x.closed.Load() && !x.draining.Load() || !x.loop.running() {
 		return nil
 	}
 	x.delay = 0
@@ -256,6 +304,9 @@ func (e *acceptEvents) AcceptError(err error) time.Duration {
 func (e *acceptEvents) Stopped() {
 	x := (*Server)(e)
 	close(x.accepting)
+	if x.draining.Load() {
+		x.loop.release() // drain held the Loop until now
+	}
 	x.loop.bg.Done()
 }
 

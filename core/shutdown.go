@@ -150,6 +150,32 @@ func (s *Socket) finishUp() {
 	_ = s.Close()
 }
 
+// openedInShutdown asks s, opened while a Shutdown was under way, to
+// finish: an outgoing socket at once; an incoming one (accepted as the
+// Shutdown drained its server's accept queue, or on its way to a reactor
+// when it began) once its first bytes have been read, so that the request
+// it was opened for is served. Reactor only.
+func (s *Socket) openedInShutdown(closing bool) {
+	if s.incoming && !closing {
+		s.endAfterRead = true
+		return
+	}
+	s.finishUp()
+}
+
+// finishAfterRead asks s to finish once its first read callback has run
+// (see openedInShutdown). Reactor only.
+func (s *Socket) finishAfterRead() {
+	switch {
+	case s.conn == nil: // closed
+		s.endAfterRead = false
+	case s.hdr != nil: // only (part of) a PROXY header came: wait for the request
+	default:
+		s.endAfterRead = false
+		s.finishUp()
+	}
+}
+
 // register adds s, just opened, to its reactor's list. Reactor only.
 func (r *reactor) register(s *Socket) {
 	s.regIdx = len(r.socks)
@@ -222,7 +248,7 @@ func (x *Server) beginShutdown() {
 	if !x.cfg.shutting.CompareAndSwap(false, true) {
 		return
 	}
-	_ = x.Close()
+	x.drain()
 	l := x.loop
 	l.whenStarted(func() {
 		for _, r := range l.rs() {

@@ -213,6 +213,18 @@ type Acceptor interface {
 	Accept(ln net.Listener, h AcceptHandler) (io.Closer, error)
 }
 
+// Drainer is implemented by the io.Closer of an Acceptor that can stop
+// serving a listener gracefully.
+type Drainer interface {
+	// Drain stops serving the listener as Close does, but first accepts
+	// (and hands to reactors, calling the AcceptHandler as usual) the
+	// connections already queued on it, which closing it would reset. It
+	// returns at once; the listener is closed, and Stopped called, once
+	// they are in. A Close after Drain does nothing. Safe to call from any
+	// goroutine.
+	Drain()
+}
+
 // AcceptHandler receives the events of a listener an Acceptor serves. The
 // transport calls its methods one at a time, never on a reactor.
 type AcceptHandler interface {
