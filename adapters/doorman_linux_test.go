@@ -161,18 +161,16 @@ func TestDoormanConnectTimeout(t *testing.T) {
 	addr := testutil.FullListener(t)
 	const timeout = 150 * time.Millisecond
 	l := runningLoop(t)
-	{
-		start := time.Now()
-		err := testutil.Recv(t, connectResult(t, l, addr, client.WithDialTimeout(timeout)), "the connect's end")
-		took := time.Since(start)
-		require.ErrorIs(t, err, conditions.TCPTimeout)
-		require.ErrorIs(t, err, os.ErrDeadlineExceeded)
-		var op *net.OpError
-		require.ErrorAs(t, err, &op)
-		require.Equal(t, "dial", op.Op)
-		require.GreaterOrEqual(t, took, timeout, "ended early")
-		require.Less(t, took, timeout+time.Second, "ended late")
-	}
+	start := time.Now()
+	err := testutil.Recv(t, connectResult(t, l, addr, client.WithDialTimeout(timeout)), "the connect's end")
+	took := time.Since(start)
+	require.ErrorIs(t, err, conditions.TCPTimeout)
+	require.ErrorIs(t, err, os.ErrDeadlineExceeded)
+	var op *net.OpError
+	require.ErrorAs(t, err, &op)
+	require.Equal(t, "dial", op.Op)
+	require.GreaterOrEqual(t, took, timeout, "ended early")
+	require.Less(t, took, timeout+time.Second, "ended late")
 }
 
 // TestDoormanConnectRefused: a connect to a port with no listener fails
@@ -202,35 +200,33 @@ func TestDoormanListenerClosedWhileConnecting(t *testing.T) {
 	t.Cleanup(func() { _ = filler.Close(); _ = ln.Close() })
 
 	l := runningLoop(t)
-	{
-		srv, err := server.TCPServer(l, "127.0.0.1:0", func(*core.Socket, []byte) {})
+	srv, err := server.TCPServer(l, "127.0.0.1:0", func(*core.Socket, []byte) {})
+	require.NoError(t, err)
+	var mu sync.Mutex
+	var ends []error
+	all := make(chan struct{})
+	for range pending {
+		_, err := client.TCPConnect(l, ln.Addr().String(), func(*core.Socket, []byte) {},
+			client.WithDialTimeout(testutil.Timeout),
+			core.OnEvent(func(_ *core.Socket, err error) {
+				mu.Lock()
+				defer mu.Unlock()
+				if ends = append(ends, err); len(ends) == pending {
+					close(all)
+				}
+			}))
 		require.NoError(t, err)
-		var mu sync.Mutex
-		var ends []error
-		all := make(chan struct{})
-		for range pending {
-			_, err := client.TCPConnect(l, ln.Addr().String(), func(*core.Socket, []byte) {},
-				client.WithDialTimeout(testutil.Timeout),
-				core.OnEvent(func(_ *core.Socket, err error) {
-					mu.Lock()
-					defer mu.Unlock()
-					if ends = append(ends, err); len(ends) == pending {
-						close(all)
-					}
-				}))
-			require.NoError(t, err)
-		}
-		require.Eventually(t, func() bool { return l.Stats().PendingConnects == pending },
-			testutil.Timeout, time.Millisecond)
-		require.NoError(t, srv.Close())
-		require.Never(t, func() bool { return l.Stats().PendingConnects != pending }, 50*time.Millisecond, time.Millisecond,
-			"closing the server ended a connect")
-		require.NoError(t, ln.Close())
-		testutil.Recv(t, all, "the connects' ends")
-		mu.Lock()
-		defer mu.Unlock()
-		for _, err := range ends {
-			require.ErrorIs(t, err, syscall.ECONNREFUSED)
-		}
+	}
+	require.Eventually(t, func() bool { return l.Stats().PendingConnects == pending },
+		testutil.Timeout, time.Millisecond)
+	require.NoError(t, srv.Close())
+	require.Never(t, func() bool { return l.Stats().PendingConnects != pending }, 50*time.Millisecond, time.Millisecond,
+		"closing the server ended a connect")
+	require.NoError(t, ln.Close())
+	testutil.Recv(t, all, "the connects' ends")
+	mu.Lock()
+	defer mu.Unlock()
+	for _, err := range ends {
+		require.ErrorIs(t, err, syscall.ECONNREFUSED)
 	}
 }

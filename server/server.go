@@ -133,10 +133,12 @@ func chainControl(first, next func(network, address string, c syscall.RawConn) e
 // When a server closes, on Linux the connections the kernel had queued for
 // it and not yet handed to it are reset, unless the sysctl
 // net.ipv4.tcp_migrate_req is 1 (Linux 5.14 and later), which moves them
-// to another listener of the port. Shutdown stops accepting at once, so
-// on an older kernel a rolling restart loses the handful of connections
-// that arrive in that instant: docs/scaling.md measures it and shows the
-// remedies. Not supported on Windows (the call fails with an error).
+// to another listener of the port. Shutdown (the Server's or the Loop's)
+// therefore first accepts and serves what the queue holds, then closes the
+// listener (docs/production.md); Close does not. On an older kernel a
+// rolling restart still loses the connections that arrive between the
+// last accept and the close. Not supported on Windows (the call fails with
+// an error).
 func WithReusePort() Option {
 	return core.NewServerOption("server.WithReusePort", func(st *core.Settings) error {
 		st.ReusePort = true
