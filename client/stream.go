@@ -26,7 +26,7 @@ func TCPConnectStream(l *core.Loop, addr string, onRead stream.ReadFunc, opts ..
 		return nil, err
 	}
 	s := strm.Socket()
-	if err := s.Connect(addr, dialer(a, st)); err != nil {
+	if err := connect(s, addr, a, st); err != nil {
 		_ = s.ForceClose()
 		return nil, err
 	}
@@ -116,7 +116,7 @@ func DialContext(ctx context.Context, l *core.Loop, addr string, opts ...Option)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Connect(addr, dialer(a, st)); err != nil {
+	if err := connect(s, addr, a, st); err != nil {
 		_ = s.ForceClose()
 		return nil, err
 	}

@@ -33,6 +33,7 @@ type reactorState struct {
 	wr           wrPhase // the writing side of the connection
 	evDone       bool    // the event callback got its one closing condition
 	askedToEnd   bool    // asked to finish by a Shutdown
+	endAfterRead bool    // accepted during a Shutdown: asked to finish once its first bytes are read
 	refillQueued bool    // a refill waits behind the reactor's other events
 	peerEOF      bool    // the peer ended its side and the socket stays open (WithAllowHalfOpen)
 	rdPaused     bool    // reading disabled, as applied
@@ -158,7 +159,7 @@ func (s *Socket) open(r *reactor, c transport.Conn) bool {
 		}
 	}
 	if s.cfg.shutting.Load() || s.loop.shutting.Load() {
-		s.finishUp() // opened while a Shutdown was under way
+		s.openedInShutdown(closing)
 	}
 	s.process() // what was written before (and in the connect callback)
 	return true
@@ -169,6 +170,9 @@ func (s *Socket) open(r *reactor, c transport.Conn) bool {
 // disabled, or the socket does not drain, the bytes are kept (see Read),
 // within the bound of WithMaxReadBuffer.
 func (s *Socket) readable(c transport.Conn) {
+	if s.endAfterRead {
+		defer s.finishAfterRead()
+	}
 	s.readArrived()
 	if s.isClosed() || !s.loop.running() {
 		_, _ = c.Discard(-1)
