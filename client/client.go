@@ -214,10 +214,7 @@ func parseAddr(call, addr string) (netaddr.Addr, error) {
 // dialer returns the DialFunc that resolves and connects to a, as st says.
 func dialer(a netaddr.Addr, st *core.Settings) core.DialFunc {
 	host, port := a.Host, a.Port
-	timeout := st.DialTimeout
-	if st.ReadFromDial && st.ReadTimeout > 0 && (timeout == 0 || st.ReadTimeout < timeout) {
-		timeout = st.ReadTimeout
-	}
+	timeout := dialTimeout(st)
 	keepAlive := st.KeepAliveConfig()
 	res := st.Resolver
 	if res == nil {
@@ -252,6 +249,17 @@ func dialer(a netaddr.Addr, st *core.Settings) core.DialFunc {
 		}
 		return nil, first
 	}
+}
+
+// dialTimeout returns the limit of a connect: WithDialTimeout, or the read
+// timeout if WithReadTimeoutFromDial makes it bound the connect and it is
+// shorter; 0 for none.
+func dialTimeout(st *core.Settings) time.Duration {
+	timeout := st.DialTimeout
+	if st.ReadFromDial && st.ReadTimeout > 0 && (timeout == 0 || st.ReadTimeout < timeout) {
+		timeout = st.ReadTimeout
+	}
+	return timeout
 }
 
 // lookup returns the addresses of host: itself if it is an IP address.
