@@ -60,6 +60,9 @@ func (s *Socket) writeShut() bool {
 // Conn every byte it still queues (the Conn delivers them, then closes).
 // It reports whether the socket stays open. Reactor only.
 func (s *Socket) peerEnded(c transport.Conn) bool {
+	if s.hdr != nil {
+		return false // ended before its PROXY header (a balancer's health check): it closes quietly
+	}
 	s.endReading(c, io.EOF) // what is kept stays readable
 	if s.cfg.halfOpen && !s.isClosed() && s.wr == wrOpen {
 		s.peerEOF = true

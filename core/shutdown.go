@@ -143,7 +143,7 @@ func (s *Socket) finishUp() {
 		return
 	}
 	s.askedToEnd = true
-	if fn := s.cfg.onShutdown; fn != nil {
+	if fn := s.cfg.onShutdown; fn != nil && s.hdr == nil { // not before the application has it
 		s.callSocket(fn)
 		return
 	}

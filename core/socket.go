@@ -168,6 +168,7 @@ type sockConfig struct {
 	overflow   OverflowPolicy
 	onShutdown func(*Socket) // server.OnShutdown or client.OnShutdown
 	halfOpen   bool          // WithAllowHalfOpen
+	proxy      bool          // server.WithProxyProtocol
 
 	st           *Settings    // the settings it was made from (Socket.Settings)
 	live         atomic.Int64 // sockets made with this config, not finished yet
@@ -192,6 +193,7 @@ func newSockConfig(onRead ReadFunc, st *Settings) *sockConfig {
 		st:           st,
 		onShutdown:   st.OnShutdown,
 		halfOpen:     st.AllowHalfOpen,
+		proxy:        st.ProxyProtocol,
 		dontDrain:    st.DontDrainReadBuffer,
 		readTimeout:  st.ReadTimeout,
 		writeTimeout: st.WriteTimeout,
