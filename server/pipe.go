@@ -13,6 +13,7 @@ import (
 	"github.com/asyncnet/asyncnet/conditions"
 	"github.com/asyncnet/asyncnet/core"
 	"github.com/asyncnet/asyncnet/internal/pipepath"
+	"github.com/asyncnet/asyncnet/stream"
 )
 
 // PipeServer listens on the Unix domain socket at path and serves it on l,
@@ -50,31 +51,61 @@ import (
 // goroutine while l runs.
 func PipeServer(l *core.Loop, path string, onRead core.ReadFunc, opts ...Option) (*Server, error) {
 	const call = "server.PipeServer"
-	if l == nil {
-		return nil, &core.ArgError{Call: call, Arg: "l", Reason: "nil Loop"}
-	}
 	if onRead == nil {
 		return nil, &core.ArgError{Call: call, Arg: "onRead", Reason: "nil read callback"}
 	}
+	p, st, err := resolvePipe(call, l, path, opts)
+	if err != nil {
+		return nil, err
+	}
+	return servePipe(l, p, onRead, st)
+}
+
+// PipeServerStream is PipeServer with :stream t, as TCPServerStream is
+// TCPServer's: onRead gets each accepted socket's stream and is only a
+// notification, the bytes staying in the socket's input buffer until the
+// stream reads them (core.WithDontDrainReadBuffer is implied). It is the
+// equivalent of cl-async's (pipe-server ... :stream t). Safe to call from
+// any goroutine while l runs.
+func PipeServerStream(l *core.Loop, path string, onRead stream.ReadFunc, opts ...Option) (*Server, error) {
+	const call = "server.PipeServerStream"
+	if onRead == nil {
+		return nil, &core.ArgError{Call: call, Arg: "onRead", Reason: "nil read callback"}
+	}
+	p, st, err := resolvePipe(call, l, path, opts)
+	if err != nil {
+		return nil, err
+	}
+	streamSettings(st, onRead)
+	return servePipe(l, p, func(*core.Socket, []byte) {}, st)
+}
+
+// resolvePipe checks the arguments of a pipe server.
+func resolvePipe(call string, l *core.Loop, path string, opts []Option) (pipepath.Path, *core.Settings, error) {
+	if l == nil {
+		return pipepath.Path{}, nil, &core.ArgError{Call: call, Arg: "l", Reason: "nil Loop"}
+	}
 	p, err := pipepath.Parse(path)
 	if err != nil {
-		return nil, &core.ArgError{Call: call, Arg: "path", Reason: err.Error()}
+		return p, nil, &core.ArgError{Call: call, Arg: "path", Reason: err.Error()}
 	}
 	st, err := core.ResolveServer(call, opts)
 	if err != nil {
-		return nil, err
+		return p, nil, err
 	}
-	if err := checkPipeSettings(call, p, st); err != nil {
-		return nil, err
-	}
+	return p, st, checkPipeSettings(call, p, st)
+}
+
+// servePipe listens on p and serves it on l with the settings st.
+func servePipe(l *core.Loop, p pipepath.Path, onRead core.ReadFunc, st *core.Settings) (*Server, error) {
+	path := p.Name
 	ln, err := listenPipe(p, st)
 	if err != nil {
 		return nil, conditions.New(conditions.TCPServerBindError, "listen", path, err)
 	}
 	srv, err := l.ServeWith(ln, onRead, st)
 	if err != nil {
-		_ = ln.Close()
-		return nil, err
+		return nil, errors.Join(err, ln.Close())
 	}
 	return srv, nil
 }

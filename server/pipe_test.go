@@ -20,6 +20,7 @@ import (
 	"github.com/asyncnet/asyncnet/core"
 	"github.com/asyncnet/asyncnet/internal/testutil"
 	"github.com/asyncnet/asyncnet/server"
+	"github.com/asyncnet/asyncnet/stream"
 )
 
 // startLoop starts a Loop that runs until the test ends.
@@ -311,4 +312,17 @@ func TestPipeServerNotRunning(t *testing.T) {
 	_, err := server.PipeServer(core.NewLoop(), path, echo)
 	require.ErrorIs(t, err, core.ErrLoopNotRunning)
 	require.NoFileExists(t, path, "the file bound meanwhile is removed")
+}
+
+func TestPipeServerStreamBadArguments(t *testing.T) {
+	l := startLoop(t)
+	path := sockPath(t)
+	srv, err := server.PipeServerStream(l, path, nil)
+	require.Nil(t, srv)
+	testutil.RequireArgError(t, err, "onRead")
+	srv, err = server.PipeServerStream(l, "", func(*core.Socket, *stream.AsyncIOStream) {})
+	require.Nil(t, srv)
+	testutil.RequireArgError(t, err, "path")
+	require.Contains(t, err.Error(), "server.PipeServerStream")
+	require.NoFileExists(t, path)
 }

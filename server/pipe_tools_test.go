@@ -3,13 +3,9 @@
 package server_test
 
 import (
-	"bufio"
 	"bytes"
-	"io"
 	"io/fs"
 	"os"
-	"os/exec"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -67,25 +63,8 @@ func TestPipeServerWithTools(t *testing.T) {
 func TestPipeServerStaleWithSocat(t *testing.T) {
 	socat := exampletest.Tool(t, "socat", "socat")
 	path := sockPath(t)
-	crashed := exec.Command(socat, "-d", "-d", "UNIX-LISTEN:"+path, "STDIO")
-	stderr, err := crashed.StderrPipe()
-	require.NoError(t, err)
-	require.NoError(t, crashed.Start())
-	listening := make(chan bool, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if strings.Contains(sc.Text(), "listening on") {
-				listening <- true
-				break
-			}
-		}
-		_, _ = io.Copy(io.Discard, stderr)
-		listening <- false
-	}()
-	require.True(t, testutil.Recv(t, listening, "socat's listening"), "socat listens")
-	require.NoError(t, crashed.Process.Kill()) // SIGKILL: no cleanup
-	_ = crashed.Wait()
+	crashed := testutil.StartListening(t, socat, nil, "listening on", "-d", "-d", "UNIX-LISTEN:"+path, "STDIO")
+	crashed.Kill(t) // SIGKILL: no cleanup
 	fi, err := os.Lstat(path)
 	require.NoError(t, err, "the killed socat left its socket file")
 	require.Equal(t, fs.ModeSocket, fi.Mode().Type())
