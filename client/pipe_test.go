@@ -107,6 +107,13 @@ func TestPipeConnectEcho(t *testing.T) {
 	require.Equal(t, path, raddr.String(), "a pipe socket's peer is the path")
 	require.Equal(t, "hai ", testutil.Recv(t, replies, "the reply"))
 	<-s.Done()
+	require.Eventually(t, func() bool {
+		st := l.Stats()
+		return st.OutgoingSockets == 0 && st.IncomingSockets == 0
+	}, testutil.Timeout, time.Millisecond, "both ends are counted down once closed")
+	st := l.Stats()
+	require.Equal(t, uint64(1), st.Connected, "the client's connect is counted")
+	require.Equal(t, uint64(1), st.Accepted, "the server's accept is counted")
 }
 
 // TestPipeConnectRefused: no server at the path is conditions.TCPRefused,
