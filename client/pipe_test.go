@@ -392,3 +392,27 @@ func TestPipeConnectPermission(t *testing.T) {
 	require.ErrorIs(t, ev, conditions.TCPError)
 	require.False(t, errors.Is(ev, conditions.TCPRefused), "a server is there")
 }
+
+// TestPipeConnectWriteTimeout: a server that stops reading leaves the
+// client's bytes unsent once the kernel's buffers are full; the write
+// timeout then closes the client with TCPTimeout.
+func TestPipeConnectWriteTimeout(t *testing.T) {
+	l := pipeLoop(t)
+	path := sockPath(t)
+	ln := listenUnix(t, path)
+	c := newCollector()
+	_, err := client.PipeConnect(l, path, c.read, core.WithWriteTimeout(100*time.Millisecond),
+		core.WithMaxWriteBuffer(64<<20), core.OnEvent(c.event),
+		core.OnConnect(func(s *core.Socket) {
+			if _, err := s.Write(make([]byte, 16<<20)); err != nil { // far more than the kernel holds
+				t.Errorf("Write: %v", err)
+			}
+		}))
+	require.NoError(t, err)
+	peer, err := ln.Accept() // and never read
+	require.NoError(t, err)
+	defer peer.Close()
+	ev := c.next(t)
+	require.ErrorIs(t, ev, conditions.TCPTimeout)
+	require.True(t, core.TCPSocket(ev).Closed())
+}

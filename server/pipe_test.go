@@ -4,6 +4,7 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"io/fs"
 	"net"
@@ -325,4 +326,28 @@ func TestPipeServerStreamBadArguments(t *testing.T) {
 	testutil.RequireArgError(t, err, "path")
 	require.Contains(t, err.Error(), "server.PipeServerStream")
 	require.NoFileExists(t, path)
+}
+
+// TestPipeServerLongestPath: the kernel takes a path of exactly
+// pipepath's limit (sun_path less its NUL), and one byte more is an
+// ArgError that says how long a path may be.
+func TestPipeServerLongestPath(t *testing.T) {
+	l := startLoop(t)
+	dir := t.TempDir()
+	limit := len(syscall.RawSockaddrUnix{}.Path) - 1
+	if len(dir)+2 > limit {
+		t.Skipf("the temporary directory %q leaves no room under the %d-byte limit", dir, limit)
+	}
+	longest := filepath.Join(dir, strings.Repeat("a", limit-len(dir)-1))
+	require.Len(t, longest, limit)
+	srv, err := server.PipeServer(l, longest, echo)
+	require.NoError(t, err)
+	require.Equal(t, "edge", pipeRoundTrip(t, dialPipe(t, longest), "edge"))
+	require.NoError(t, srv.Close())
+
+	srv, err = server.PipeServer(l, longest+"b", echo)
+	require.Nil(t, srv)
+	testutil.RequireArgError(t, err, "path")
+	require.Contains(t, err.Error(), fmt.Sprintf("path is %d bytes; a Unix socket path holds at most %d", limit+1, limit))
+	require.NoFileExists(t, longest+"b")
 }
