@@ -19,7 +19,7 @@ import (
 // TestPipeConnectAbstract: on Linux "@name" is an abstract socket: no
 // file, and the client reaches it by the same name.
 func TestPipeConnectAbstract(t *testing.T) {
-	l := pipeLoop(t)
+	l := testutil.Started(t)
 	name := fmt.Sprintf("@asyncnet-client-test-%d", os.Getpid())
 	srv, err := server.PipeServer(l, name, echo)
 	require.NoError(t, err)
@@ -37,8 +37,8 @@ func TestPipeConnectAbstract(t *testing.T) {
 // full accept queue, as a TCP SYN does: it fails at once with EAGAIN, a
 // TCPError that is not TCPRefused (a server is there, busy).
 func TestPipeConnectBacklogFull(t *testing.T) {
-	l := pipeLoop(t)
-	path := sockPath(t)
+	l := testutil.Started(t)
+	path := testutil.SocketPath(t)
 	ln := listenUnix(t, path)
 	rc, err := ln.SyscallConn()
 	require.NoError(t, err)

@@ -25,21 +25,6 @@ import (
 	"github.com/asyncnet/asyncnet/stream"
 )
 
-// pipeLoop starts a Loop that runs until the test ends.
-func pipeLoop(t *testing.T) *core.Loop {
-	t.Helper()
-	l := core.NewLoop(core.WithStayRunning())
-	require.NoError(t, l.Start(nil))
-	t.Cleanup(func() {
-		l.Exit()
-		require.NoError(t, l.Wait())
-	})
-	return l
-}
-
-// sockPath returns a path for a socket in a directory of the test's own.
-func sockPath(t *testing.T) string { return filepath.Join(t.TempDir(), "s.sock") }
-
 // listenUnix listens on path with Go's net package: a server asyncnet did
 // not make.
 func listenUnix(t *testing.T, path string) *net.UnixListener {
@@ -84,8 +69,8 @@ func closeWrite(t *testing.T) core.ConnectFunc {
 // TestPipeConnectEcho ports cl-async's pipe test: :data plus a write made
 // before the connection exists arrive in order, the reply comes back.
 func TestPipeConnectEcho(t *testing.T) {
-	l := pipeLoop(t)
-	path := sockPath(t)
+	l := testutil.Started(t)
+	path := testutil.SocketPath(t)
 	_, err := server.PipeServer(l, path, echo)
 	require.NoError(t, err)
 	replies := make(chan string, 1)
@@ -139,8 +124,8 @@ func TestPipeConnectRefused(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			l := pipeLoop(t)
-			path := sockPath(t)
+			l := testutil.Started(t)
+			path := testutil.SocketPath(t)
 			tc.make(t, path)
 			before, statErr := os.Lstat(path)
 			c := newCollector()
@@ -166,7 +151,7 @@ func TestPipeConnectRefused(t *testing.T) {
 }
 
 func TestPipeConnectBadArguments(t *testing.T) {
-	l := pipeLoop(t)
+	l := testutil.Started(t)
 	dir := t.TempDir()
 	good := filepath.Join(dir, "s.sock")
 	long := "/" + strings.Repeat("a", len(syscall.RawSockaddrUnix{}.Path)-1) // sun_path, with no room for the NUL
@@ -218,8 +203,8 @@ func TestPipeConnectBadArguments(t *testing.T) {
 // once its bytes are out; the server, seeing end of file, answers and
 // closes; the client reads the answer, then gets TCPEOF.
 func TestPipeConnectHalfClose(t *testing.T) {
-	l := pipeLoop(t)
-	path := sockPath(t)
+	l := testutil.Started(t)
+	path := testutil.SocketPath(t)
 	ln := listenUnix(t, path)
 	served := make(chan error, 1)
 	go func() {
@@ -248,8 +233,8 @@ func TestPipeConnectHalfClose(t *testing.T) {
 // TestPipeConnectReadTimeout: a server that says nothing gets its client
 // closed with TCPTimeout; the server then reads end of file.
 func TestPipeConnectReadTimeout(t *testing.T) {
-	l := pipeLoop(t)
-	path := sockPath(t)
+	l := testutil.Started(t)
+	path := testutil.SocketPath(t)
 	ln := listenUnix(t, path)
 	c := newCollector()
 	s, err := client.PipeConnect(l, path, c.read, core.WithReadTimeout(50*time.Millisecond), core.OnEvent(c.event))
@@ -271,7 +256,7 @@ func TestPipeConnectReadTimeout(t *testing.T) {
 func TestPipeConnectShutdown(t *testing.T) {
 	l := core.NewLoop(core.WithStayRunning())
 	require.NoError(t, l.Start(nil))
-	path := sockPath(t)
+	path := testutil.SocketPath(t)
 	ln := listenUnix(t, path)
 	connected := make(chan struct{})
 	_, err := client.PipeConnect(l, path, ignore,
@@ -304,8 +289,8 @@ func readBuffered(st *stream.AsyncIOStream) ([]byte, error) {
 // TestPipeStreams: cl-async's :stream t on both ends of a pipe: the server
 // reads its stream and answers on it, the client reads its own.
 func TestPipeStreams(t *testing.T) {
-	l := pipeLoop(t)
-	path := sockPath(t)
+	l := testutil.Started(t)
+	path := testutil.SocketPath(t)
 	const msg = "streams both ways"
 	_, err := server.PipeServerStream(l, path, func(_ *core.Socket, st *stream.AsyncIOStream) {
 		p, err := readBuffered(st)
@@ -343,9 +328,9 @@ func TestPipeStreams(t *testing.T) {
 func TestPipeConnectToTools(t *testing.T) {
 	t.Run("socat", func(t *testing.T) {
 		socat := testutil.Tool(t, "socat", "socat")
-		path := sockPath(t)
+		path := testutil.SocketPath(t)
 		p := testutil.StartListening(t, socat, nil, "listening on", "-d", "-d", "UNIX-LISTEN:"+path, "EXEC:tr a-z A-Z")
-		l := pipeLoop(t)
+		l := testutil.Started(t)
 		c := newCollector()
 		_, err := client.PipeConnect(l, path, c.read, client.WithData([]byte("to socat and back\n")),
 			core.OnConnect(closeWrite(t)),
@@ -358,9 +343,9 @@ func TestPipeConnectToTools(t *testing.T) {
 	})
 	t.Run("nc -U", func(t *testing.T) {
 		nc := testutil.Netcat(t)
-		path := sockPath(t)
+		path := testutil.SocketPath(t)
 		p := testutil.StartListening(t, nc, []byte("from nc\n"), "Listening on", "-v", "-N", "-l", "-U", path)
-		l := pipeLoop(t)
+		l := testutil.Started(t)
 		c := newCollector()
 		_, err := client.PipeConnect(l, path, c.read, client.WithData([]byte("from asyncnet\n")), core.OnEvent(c.event))
 		require.NoError(t, err)
@@ -380,8 +365,8 @@ func TestPipeConnectPermission(t *testing.T) {
 	if os.Geteuid() == 0 {
 		t.Skip("root connects whatever the mode: see server's TestPipeServerPermissions")
 	}
-	l := pipeLoop(t)
-	path := sockPath(t)
+	l := testutil.Started(t)
+	path := testutil.SocketPath(t)
 	_, err := server.PipeServer(l, path, echo, server.WithSocketMode(0o400))
 	require.NoError(t, err)
 	c := newCollector()
@@ -397,8 +382,8 @@ func TestPipeConnectPermission(t *testing.T) {
 // client's bytes unsent once the kernel's buffers are full; the write
 // timeout then closes the client with TCPTimeout.
 func TestPipeConnectWriteTimeout(t *testing.T) {
-	l := pipeLoop(t)
-	path := sockPath(t)
+	l := testutil.Started(t)
+	path := testutil.SocketPath(t)
 	ln := listenUnix(t, path)
 	c := newCollector()
 	_, err := client.PipeConnect(l, path, c.read, core.WithWriteTimeout(100*time.Millisecond),

@@ -23,7 +23,7 @@ func abstractName(t *testing.T) string {
 // TestPipeServerAbstract: "@name" is a Linux abstract socket: it serves as
 // a file socket does, leaves no file, and a live name is not taken over.
 func TestPipeServerAbstract(t *testing.T) {
-	l := startLoop(t)
+	l := testutil.Started(t)
 	name := abstractName(t)
 	srv, err := server.PipeServer(l, name, upper)
 	require.NoError(t, err)

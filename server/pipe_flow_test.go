@@ -39,8 +39,8 @@ func pattern(n int) []byte {
 // (OnShutdown), which writes its last words and closes; Shutdown returns
 // once they have all closed, and the file is gone.
 func TestPipeServerShutdown(t *testing.T) {
-	l := startLoop(t)
-	path := sockPath(t)
+	l := testutil.Started(t)
+	path := testutil.SocketPath(t)
 	srv, err := server.PipeServer(l, path, echo, server.OnShutdown(func(s *core.Socket) {
 		_, _ = s.Write([]byte("bye"))
 		_ = s.Close()
@@ -68,8 +68,8 @@ func TestPipeServerShutdown(t *testing.T) {
 // TestPipeServerShutdownDeadline: connections that do not finish are
 // force-closed when the context ends.
 func TestPipeServerShutdownDeadline(t *testing.T) {
-	l := startLoop(t)
-	path := sockPath(t)
+	l := testutil.Started(t)
+	path := testutil.SocketPath(t)
 	srv, err := server.PipeServer(l, path, echo, server.OnShutdown(func(*core.Socket) {}))
 	require.NoError(t, err)
 	c := dialPipe(t, path)
@@ -88,8 +88,8 @@ func TestPipeServerShutdownDeadline(t *testing.T) {
 // still reads.
 func TestPipeServerHalfClose(t *testing.T) {
 	t.Run("client ends first", func(t *testing.T) {
-		l := startLoop(t)
-		path := sockPath(t)
+		l := testutil.Started(t)
+		path := testutil.SocketPath(t)
 		var got bytes.Buffer
 		_, err := server.PipeServer(l, path, func(_ *core.Socket, data []byte) { got.Write(data) },
 			core.WithAllowHalfOpen(),
@@ -115,8 +115,8 @@ func TestPipeServerHalfClose(t *testing.T) {
 		require.Equal(t, "you sent A REQUEST IN ONE PIECE", string(reply))
 	})
 	t.Run("server ends first", func(t *testing.T) {
-		l := startLoop(t)
-		path := sockPath(t)
+		l := testutil.Started(t)
+		path := testutil.SocketPath(t)
 		greeting := pattern(64 << 10)
 		received := make(chan []byte, 1)
 		var got bytes.Buffer
@@ -147,8 +147,8 @@ func TestPipeServerHalfClose(t *testing.T) {
 
 // TestPipeServerReadTimeout: an idle client is closed with TCPTimeout.
 func TestPipeServerReadTimeout(t *testing.T) {
-	l := startLoop(t)
-	path := sockPath(t)
+	l := testutil.Started(t)
+	path := testutil.SocketPath(t)
 	events := make(chan error, 1)
 	_, err := server.PipeServer(l, path, echo, core.WithReadTimeout(50*time.Millisecond),
 		core.OnEvent(func(_ *core.Socket, ev error) { events <- ev }))
@@ -165,8 +165,8 @@ func TestPipeServerReadTimeout(t *testing.T) {
 // queue nothing, and once the client reads, every accepted byte arrives in
 // order: no hole.
 func TestPipeServerWriteCap(t *testing.T) {
-	l := startLoop(t)
-	path := sockPath(t)
+	l := testutil.Started(t)
+	path := testutil.SocketPath(t)
 	const chunk, limit = 16 << 10, 256 << 10
 	type result struct {
 		sent []byte
@@ -203,8 +203,8 @@ func TestPipeServerWriteCap(t *testing.T) {
 // kernel (the socket stops reading), not in the server's memory; Enable
 // reads on, and every byte arrives.
 func TestPipeServerPause(t *testing.T) {
-	l := startLoop(t)
-	path := sockPath(t)
+	l := testutil.Started(t)
+	path := testutil.SocketPath(t)
 	const limit, size = 64 << 10, 1 << 20
 	paused := make(chan *core.Socket, 1)
 	var got bytes.Buffer
@@ -238,8 +238,8 @@ func TestPipeServerPause(t *testing.T) {
 // TestPipeServerNetConn: a pipe server's sockets serve blocking code
 // through stream.NetConn, as server.Listen's do: a line protocol on bufio.
 func TestPipeServerNetConn(t *testing.T) {
-	l := startLoop(t)
-	path := sockPath(t)
+	l := testutil.Started(t)
+	path := testutil.SocketPath(t)
 	served := make(chan error, 1)
 	_, err := server.PipeServer(l, path, func(*core.Socket, []byte) {},
 		core.WithDontDrainReadBuffer(), core.WithAllowHalfOpen(),

@@ -57,8 +57,8 @@ func TestPipeKnownEOFWithUnsentBytes(t *testing.T) {
 		})}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			l := startLoop(t)
-			path := sockPath(t)
+			l := testutil.Started(t)
+			path := testutil.SocketPath(t)
 			reply := pattern(8 << 20) // more than the kernel's buffers hold
 			_, err := server.PipeServer(l, path, func(s *core.Socket, _ []byte) { _, _ = s.Write(reply) }, tc.opts...)
 			require.NoError(t, err)
@@ -79,8 +79,8 @@ func TestPipeKnownEOFWithUnsentBytes(t *testing.T) {
 // connection ("cannot count the bytes the kernel took").
 func TestPipeKnownHalfOpenReplyInEOF(t *testing.T) {
 	knownFailure(t, "adapters counts what gnet's last flush wrote with TCP_INFO, and fails the half-open connection when it cannot")
-	l := startLoop(t)
-	path := sockPath(t)
+	l := testutil.Started(t)
+	path := testutil.SocketPath(t)
 	_, err := server.PipeServer(l, path, func(*core.Socket, []byte) {}, core.WithAllowHalfOpen(),
 		core.OnEvent(func(s *core.Socket, ev error) {
 			if errors.Is(ev, conditions.TCPEOF) && !s.Closed() {
@@ -106,8 +106,8 @@ func TestPipeKnownHalfOpenReplyInEOF(t *testing.T) {
 // (core.ErrReadBufferFull).
 func TestPipeKnownPauseBehindABacklog(t *testing.T) {
 	knownFailure(t, "adapters cannot count what gnet's last flush wrote (TCP_INFO), so a pause behind a backlog keeps reading")
-	l := startLoop(t)
-	path := sockPath(t)
+	l := testutil.Started(t)
+	path := testutil.SocketPath(t)
 	const size = 32 << 20
 	payload := pattern(size)
 	paused := make(chan *core.Socket, 1)
@@ -143,8 +143,8 @@ func TestPipeKnownPauseBehindABacklog(t *testing.T) {
 // socket reports "@.12" and a client's "<path>.13".
 func TestPipeKnownLocalAddr(t *testing.T) {
 	knownFailure(t, "gnet's Enroll renames the local address of a Unix connection")
-	l := startLoop(t)
-	path := sockPath(t)
+	l := testutil.Started(t)
+	path := testutil.SocketPath(t)
 	local := make(chan string, 1)
 	_, err := server.PipeServer(l, path, echo, core.OnConnect(func(s *core.Socket) { local <- s.LocalAddr().String() }))
 	require.NoError(t, err)

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/asyncnet/asyncnet/internal/exampletest"
+	"github.com/asyncnet/asyncnet/internal/testutil"
 	"github.com/asyncnet/asyncnet/server"
 )
 
@@ -56,8 +57,8 @@ func TestPipeServerSocketMode(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			want := tc.want(t)
-			l := startLoop(t)
-			path := sockPath(t)
+			l := testutil.Started(t)
+			path := testutil.SocketPath(t)
 			_, err := server.PipeServer(l, path, echo, tc.opts...)
 			require.NoError(t, err)
 			fi, err := os.Lstat(path)
@@ -75,8 +76,8 @@ func TestPipeServerSocketMode(t *testing.T) {
 // refused.
 func TestPipeServerPermissions(t *testing.T) {
 	if os.Geteuid() != 0 {
-		l := startLoop(t)
-		path := sockPath(t)
+		l := testutil.Started(t)
+		path := testutil.SocketPath(t)
 		_, err := server.PipeServer(l, path, echo, server.WithSocketMode(0o500))
 		require.NoError(t, err)
 		_, err = net.Dial("unix", path)
@@ -98,7 +99,7 @@ func TestPipeServerPermissions(t *testing.T) {
 		return string(out), err
 	}
 	dir := t.TempDir() // 0700, and so is its parent: nobody cannot reach in
-	l := startLoop(t)
+	l := testutil.Started(t)
 	open := filepath.Join(dir, "open.sock")
 	_, err := server.PipeServer(l, open, echo, server.WithSocketMode(0o666))
 	require.NoError(t, err)

@@ -24,21 +24,6 @@ import (
 	"github.com/asyncnet/asyncnet/stream"
 )
 
-// startLoop starts a Loop that runs until the test ends.
-func startLoop(t *testing.T, opts ...core.LoopOption) *core.Loop {
-	t.Helper()
-	l := core.NewLoop(append([]core.LoopOption{core.WithStayRunning()}, opts...)...)
-	require.NoError(t, l.Start(nil))
-	t.Cleanup(func() {
-		l.Exit()
-		require.NoError(t, l.Wait())
-	})
-	return l
-}
-
-// sockPath returns a path for a socket in a directory of the test's own.
-func sockPath(t *testing.T) string { return filepath.Join(t.TempDir(), "s.sock") }
-
 // dialPipe connects to the socket at path with Go's net package.
 func dialPipe(t *testing.T, path string) *net.UnixConn {
 	t.Helper()
@@ -85,8 +70,8 @@ func requireBindError(t *testing.T, err error, path string, want error) {
 }
 
 func TestPipeServerEcho(t *testing.T) {
-	l := startLoop(t)
-	path := sockPath(t)
+	l := testutil.Started(t)
+	path := testutil.SocketPath(t)
 	connected := make(chan net.Addr, 1)
 	srv, err := server.PipeServer(l, path, echo,
 		core.OnConnect(func(s *core.Socket) { connected <- s.RemoteAddr() }))
@@ -115,8 +100,8 @@ func TestPipeServerRemovesItsFile(t *testing.T) {
 		{name: "Exit", close: func(l *core.Loop, _ *server.Server) error { l.Exit(); return l.Wait() }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			l := startLoop(t)
-			path := sockPath(t)
+			l := testutil.Started(t)
+			path := testutil.SocketPath(t)
 			srv, err := server.PipeServer(l, path, echo)
 			require.NoError(t, err)
 			require.Equal(t, "x", pipeRoundTrip(t, dialPipe(t, path), "x"))
@@ -133,8 +118,8 @@ func TestPipeServerRemovesItsFile(t *testing.T) {
 // TestPipeServerKeepsAnotherFile: a server removes its socket file only if
 // the file at the path is still the one it made.
 func TestPipeServerKeepsAnotherFile(t *testing.T) {
-	l := startLoop(t)
-	path := sockPath(t)
+	l := testutil.Started(t)
+	path := testutil.SocketPath(t)
 	srv, err := server.PipeServer(l, path, echo)
 	require.NoError(t, err)
 	require.NoError(t, os.Remove(path)) // an operator's rm
@@ -146,8 +131,8 @@ func TestPipeServerKeepsAnotherFile(t *testing.T) {
 }
 
 func TestPipeServerReplacesStaleFile(t *testing.T) {
-	l := startLoop(t)
-	path := sockPath(t)
+	l := testutil.Started(t)
+	path := testutil.SocketPath(t)
 	staleSocket(t, path)
 	srv, err := server.PipeServer(l, path, echo)
 	require.NoError(t, err, "a stale socket file is replaced")
@@ -160,8 +145,8 @@ func TestPipeServerReplacesStaleFile(t *testing.T) {
 // taken over, whoever the server is; it keeps working.
 func TestPipeServerRefusesLiveSocket(t *testing.T) {
 	t.Run("Go listener", func(t *testing.T) {
-		l := startLoop(t)
-		path := sockPath(t)
+		l := testutil.Started(t)
+		path := testutil.SocketPath(t)
 		live, err := net.Listen("unix", path)
 		require.NoError(t, err)
 		defer live.Close()
@@ -192,8 +177,8 @@ func TestPipeServerRefusesLiveSocket(t *testing.T) {
 		require.Equal(t, "still mine", string(buf))
 	})
 	t.Run("PipeServer", func(t *testing.T) {
-		l := startLoop(t)
-		path := sockPath(t)
+		l := testutil.Started(t)
+		path := testutil.SocketPath(t)
 		first, err := server.PipeServer(l, path, echo)
 		require.NoError(t, err)
 		second, err := server.PipeServer(l, path, echo)
@@ -229,8 +214,8 @@ func TestPipeServerKeepsNonSocket(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			l := startLoop(t)
-			path := sockPath(t)
+			l := testutil.Started(t)
+			path := testutil.SocketPath(t)
 			tc.make(t, path)
 			before, err := os.Lstat(path)
 			require.NoError(t, err)
@@ -249,7 +234,7 @@ func TestPipeServerKeepsNonSocket(t *testing.T) {
 }
 
 func TestPipeServerMissingDirectory(t *testing.T) {
-	l := startLoop(t)
+	l := testutil.Started(t)
 	path := filepath.Join(t.TempDir(), "no", "such", "dir", "s.sock")
 	srv, err := server.PipeServer(l, path, echo)
 	require.Nil(t, srv)
@@ -258,7 +243,7 @@ func TestPipeServerMissingDirectory(t *testing.T) {
 }
 
 func TestPipeServerBadArguments(t *testing.T) {
-	l := startLoop(t)
+	l := testutil.Started(t)
 	dir := t.TempDir()
 	long := "/" + strings.Repeat("a", len(syscall.RawSockaddrUnix{}.Path)-1) // sun_path, with no room for the NUL
 	for _, tc := range []struct {
@@ -300,7 +285,7 @@ func TestPipeServerBadArguments(t *testing.T) {
 // TestSocketModeIsForPipes: WithSocketMode given to a TCP entry point is
 // an error, not a silent no-op.
 func TestSocketModeIsForPipes(t *testing.T) {
-	l := startLoop(t)
+	l := testutil.Started(t)
 	srv, err := server.TCPServer(l, "127.0.0.1:0", echo, server.WithSocketMode(0o600))
 	require.Nil(t, srv)
 	testutil.RequireArgError(t, err, "server.WithSocketMode")
@@ -309,15 +294,15 @@ func TestSocketModeIsForPipes(t *testing.T) {
 }
 
 func TestPipeServerNotRunning(t *testing.T) {
-	path := sockPath(t)
+	path := testutil.SocketPath(t)
 	_, err := server.PipeServer(core.NewLoop(), path, echo)
 	require.ErrorIs(t, err, core.ErrLoopNotRunning)
 	require.NoFileExists(t, path, "the file bound meanwhile is removed")
 }
 
 func TestPipeServerStreamBadArguments(t *testing.T) {
-	l := startLoop(t)
-	path := sockPath(t)
+	l := testutil.Started(t)
+	path := testutil.SocketPath(t)
 	srv, err := server.PipeServerStream(l, path, nil)
 	require.Nil(t, srv)
 	testutil.RequireArgError(t, err, "onRead")
@@ -332,7 +317,7 @@ func TestPipeServerStreamBadArguments(t *testing.T) {
 // pipepath's limit (sun_path less its NUL), and one byte more is an
 // ArgError that says how long a path may be.
 func TestPipeServerLongestPath(t *testing.T) {
-	l := startLoop(t)
+	l := testutil.Started(t)
 	dir := t.TempDir()
 	limit := len(syscall.RawSockaddrUnix{}.Path) - 1
 	if len(dir)+2 > limit {

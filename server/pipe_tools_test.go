@@ -45,8 +45,8 @@ func TestPipeServerWithTools(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			l := startLoop(t)
-			path := sockPath(t)
+			l := testutil.Started(t)
+			path := testutil.SocketPath(t)
 			_, err := server.PipeServer(l, path, upper)
 			require.NoError(t, err)
 			input := toolInput()
@@ -62,14 +62,14 @@ func TestPipeServerWithTools(t *testing.T) {
 // the new server.
 func TestPipeServerStaleWithSocat(t *testing.T) {
 	socat := exampletest.Tool(t, "socat", "socat")
-	path := sockPath(t)
+	path := testutil.SocketPath(t)
 	crashed := testutil.StartListening(t, socat, nil, "listening on", "-d", "-d", "UNIX-LISTEN:"+path, "STDIO")
 	crashed.Kill(t) // SIGKILL: no cleanup
 	fi, err := os.Lstat(path)
 	require.NoError(t, err, "the killed socat left its socket file")
 	require.Equal(t, fs.ModeSocket, fi.Mode().Type())
 
-	l := startLoop(t)
+	l := testutil.Started(t)
 	_, err = server.PipeServer(l, path, upper)
 	require.NoError(t, err)
 	got, err := exampletest.RunTool(socat, []byte("stale no more"), "-t", "30", "STDIO", "UNIX-CONNECT:"+path)
