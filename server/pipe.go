@@ -47,8 +47,8 @@ import (
 // next PipeServer on that path replaces it.
 //
 // The options are TCPServer's, and WithSocketMode; core.WithTCPKeepAlive
-// does not apply to a Unix socket and is an error. Safe to call from any
-// goroutine while l runs.
+// and WithReusePort do not apply to a Unix socket and are errors. Safe to
+// call from any goroutine while l runs.
 func PipeServer(l *core.Loop, path string, onRead core.ReadFunc, opts ...Option) (*Server, error) {
 	const call = "server.PipeServer"
 	if onRead == nil {

@@ -263,6 +263,8 @@ func TestPipeServerBadArguments(t *testing.T) {
 		{name: "nil option", l: l, path: filepath.Join(dir, "a"), read: echo, opts: []server.Option{nil}, arg: "option 0"},
 		{name: "keepalive", l: l, path: filepath.Join(dir, "a"), read: echo,
 			opts: []server.Option{core.WithTCPKeepAlive(time.Second)}, arg: "core.WithTCPKeepAlive", says: "Unix socket"},
+		{name: "reuseport", l: l, path: filepath.Join(dir, "a"), read: echo,
+			opts: []server.Option{server.WithReusePort()}, arg: "server.WithReusePort", says: "Unix socket"},
 		{name: "mode 0", l: l, path: filepath.Join(dir, "a"), read: echo,
 			opts: []server.Option{server.WithSocketMode(0)}, arg: "server.WithSocketMode"},
 		{name: "mode not permissions", l: l, path: filepath.Join(dir, "a"), read: echo,
