@@ -223,16 +223,6 @@ func connect(s *core.Socket, addr string, a netaddr.Addr, st *core.Settings) err
 	return s.Connect(addr, dialer(a, st))
 }
 
-// dialTimeout returns the limit of resolving plus connecting that st sets
-// (0: none).
-func dialTimeout(st *core.Settings) time.Duration {
-	timeout := st.DialTimeout
-	if st.ReadFromDial && st.ReadTimeout > 0 && (timeout == 0 || st.ReadTimeout < timeout) {
-		timeout = st.ReadTimeout
-	}
-	return timeout
-}
-
 // dialer returns the DialFunc that resolves and connects to a, as st says.
 func dialer(a netaddr.Addr, st *core.Settings) core.DialFunc {
 	host, port := a.Host, a.Port
@@ -271,6 +261,17 @@ func dialer(a netaddr.Addr, st *core.Settings) core.DialFunc {
 		}
 		return nil, first
 	}
+}
+
+// dialTimeout returns the limit of a connect: WithDialTimeout, or the read
+// timeout if WithReadTimeoutFromDial makes it bound the connect and it is
+// shorter; 0 for none.
+func dialTimeout(st *core.Settings) time.Duration {
+	timeout := st.DialTimeout
+	if st.ReadFromDial && st.ReadTimeout > 0 && (timeout == 0 || st.ReadTimeout < timeout) {
+		timeout = st.ReadTimeout
+	}
+	return timeout
 }
 
 // lookup returns the addresses of host: itself if it is an IP address.

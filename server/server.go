@@ -73,7 +73,11 @@ func resolve(call string, l *core.Loop, addr string, opts []Option) (*core.Setti
 	if _, err := netaddr.Parse(addr, netaddr.Listen); err != nil {
 		return nil, &core.ArgError{Call: call, Arg: "addr", Reason: err.Error()}
 	}
-	return core.ResolveServer(call, opts)
+	st, err := core.ResolveServer(call, opts)
+	if err == nil && st.SocketFileMode != 0 {
+		return nil, &core.ArgError{Call: call, Arg: "server.WithSocketMode", Reason: "applies to PipeServer only"}
+	}
+	return st, err
 }
 
 // serve listens on addr and serves it with the resolved settings st.
