@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"syscall"
 
 	"github.com/panjf2000/gnet/v2"
 
@@ -49,6 +50,7 @@ type conn struct {
 	settling  bool // waiting to count what gnet's last flush wrote (detach.go)
 	watched   bool // in r.watch
 	parkingIt bool // the gnet close under way takes the descriptor out, not closes it
+	direct    bool // written with write(2) by the reactor, never through gnet's buffer (writeDirect)
 }
 
 // keep returns the queue of kept bytes, made on first use.
@@ -177,6 +179,10 @@ func (cn *conn) Write(bs []*buf.Block) {
 	cn.inflight.Push(bs)
 	switch cn.mode {
 	case modeGnet:
+		if cn.direct {
+			cn.writeDirect()
+			return
+		}
 		cn.writev(bs)
 		if cn.mode != modeGnet {
 			return
@@ -219,6 +225,10 @@ func (cn *conn) sysFD() int {
 // The caller tells the socket (sentSome, sentSince), unless the socket
 // looks itself (after Write).
 func (cn *conn) settle() {
+	if cn.direct {
+		cn.writeDirect() // gnet holds none of the bytes: what is in flight is unsent
+		return
+	}
 	if d := cn.inflight.Len() - cn.gc.OutboundBuffered(); d > 0 {
 		cn.inflight.Discard(d)
 		cn.r.progressed = true
@@ -228,12 +238,18 @@ func (cn *conn) settle() {
 	}
 }
 
-// LocalAddr returns the local address.
+// LocalAddr returns the local address. That of a Unix socket is asked of
+// the kernel: gnet's Enroll renames it (the peer's name and a number).
 func (cn *conn) LocalAddr() net.Addr {
-	if cn.gc != nil {
-		return cn.gc.LocalAddr()
+	if cn.gc == nil {
+		return nil
 	}
-	return nil
+	if _, ok := cn.gc.LocalAddr().(*net.UnixAddr); ok {
+		if a := unixLocalAddr(cn.gc.Fd()); a != nil {
+			return a
+		}
+	}
+	return cn.gc.LocalAddr()
 }
 
 // RemoteAddr returns the remote address.
@@ -246,3 +262,56 @@ func (cn *conn) RemoteAddr() net.Addr {
 
 // gnetConn returns the gnet.Conn under cn, or nil while it is detached.
 func (cn *conn) gnetConn() gnet.Conn { return cn.gc }
+
+// Direct writes. gnet writes what its buffer holds once more when it
+// closes a connection at the peer's end of file, and says nothing of how
+// much: on Linux's TCP sockets the kernel's count of bytes taken tells
+// (kernelAccepted), and what is left is finished by a tail. Where the
+// kernel does not count (a Unix domain socket; TCP on other systems) the
+// reactor writes a connection's bytes itself, so that gnet's buffer stays
+// empty and what is in flight is exactly what is unsent: nothing gnet
+// flushes at the end is lost or sent twice. Writability is learnt on the
+// reactor's ticks (watch.go), fast while bytes flow.
+
+// writesDirect reports whether gc's bytes are written directly.
+func writesDirect(gc gnet.Conn) bool {
+	if !canPark {
+		return false // no descriptor to write to (Windows)
+	}
+	if !kernelCounts {
+		return true
+	}
+	if _, tcp := gc.LocalAddr().(*net.TCPAddr); tcp {
+		return false
+	}
+	return !isTCP(gc.Fd())
+}
+
+// writeDirect writes what the kernel takes of the bytes in flight to the
+// connection's descriptor, and watches it while some are left. On an
+// error it hands the rest to gnet, which meets the same error and closes
+// the connection with it (OnClose), as any write through gnet would.
+// Reactor only.
+func (cn *conn) writeDirect() {
+	fd := cn.gc.Fd()
+	for cn.inflight.Len() > 0 {
+		n, err := writeFD(fd, cn.inflight.Blocks()[0].Bytes())
+		if n > 0 {
+			cn.inflight.Discard(n)
+			cn.r.progressed = true
+		}
+		if errors.Is(err, syscall.EINTR) {
+			continue
+		}
+		if errors.Is(err, syscall.EAGAIN) {
+			break
+		}
+		if err != nil {
+			cn.writev(cn.inflight.Blocks())
+			return
+		}
+	}
+	if cn.inflight.Len() > 0 {
+		cn.r.addWatch(cn)
+	}
+}

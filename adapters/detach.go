@@ -42,7 +42,7 @@ func (cn *conn) tryPark() {
 	defer cn.sentSince(cn.inflight.Len())
 	cn.settle()
 	var before uint64
-	if cn.inflight.Len() > 0 {
+	if cn.inflight.Len() > 0 && !cn.direct {
 		n, err := kernelAccepted(cn.gc.Fd())
 		if err != nil {
 			return // parked once gnet holds none (afterSent)
@@ -88,6 +88,9 @@ func (cn *conn) sentSince(inflight int) {
 // countWritten counts the bytes in flight that gnet's last flush wrote
 // (the kernel's count went from before to now) as sent. Reactor only.
 func (cn *conn) countWritten(before uint64) {
+	if cn.direct {
+		return // gnet held none of them: its flush wrote nothing
+	}
 	after, err := kernelAccepted(cn.fd)
 	if err != nil {
 		cn.fail(fmt.Errorf("asyncnet: cannot count the bytes the kernel took: %w", err))
@@ -206,7 +209,10 @@ func (cn *conn) reopened() {
 		_ = cn.Abort(cn.wantReset)
 		return
 	}
-	if n := cn.inflight.Len(); n > 0 { // written while it was on its way: first in line
+	if n := cn.inflight.Len(); n > 0 && cn.direct {
+		cn.writeDirect()
+		cn.sentSome()
+	} else if n > 0 { // written while it was on its way: first in line
 		cn.writev(cn.inflight.Blocks())
 		if cn.mode != modeGnet {
 			return

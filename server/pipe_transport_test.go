@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"os"
 	"testing"
 	"time"
 
@@ -18,33 +17,16 @@ import (
 	"github.com/asyncnet/asyncnet/server"
 )
 
-// Known failures of the transport (package adapters) over Unix sockets.
-// Each test states the behaviour a TCP socket has; they fail over a Unix
-// socket, and are skipped until adapters is fixed. ASYNCNET_KNOWN_FAILURES=1
-// runs them:
-//
-//	ASYNCNET_KNOWN_FAILURES=1 go test -race -run PipeKnown -v ./server
-//
-// The first three have one cause: adapters counts the bytes the kernel took
-// with TCP_INFO and SIOCOUTQ (kernelAccepted in adapters/kernel_linux.go),
-// which a Unix socket does not answer, and gives up where it needs that
-// count.
+// The transport over Unix sockets: what a TCP socket does, a Unix socket
+// does too. gnet's last flush at the peer's end of file cannot be counted
+// on a Unix socket (no TCP_INFO), so adapters writes Unix sockets directly
+// (conn.writeDirect); these tests failed before it did.
 
-// knownFailure skips t unless ASYNCNET_KNOWN_FAILURES is set.
-func knownFailure(t *testing.T, reason string) {
-	t.Helper()
-	if os.Getenv("ASYNCNET_KNOWN_FAILURES") == "" {
-		t.Skip("known failure over Unix sockets: " + reason + " (ASYNCNET_KNOWN_FAILURES=1 runs it)")
-	}
-}
-
-// TestPipeKnownEOFWithUnsentBytes: when the peer ends its side, the bytes
-// already written are still delivered before the socket closes. Over a Unix
-// socket those gnet still holds are dropped ("peer closed with bytes
-// unsent; this platform cannot finish them"), with or without
-// WithAllowHalfOpen.
-func TestPipeKnownEOFWithUnsentBytes(t *testing.T) {
-	knownFailure(t, "adapters cannot count the bytes the kernel took (TCP_INFO), so it drops those unsent at the peer's end of file")
+// TestPipeEOFWithUnsentBytes: when the peer ends its side, the bytes
+// already written are still delivered before the socket closes, with or
+// without WithAllowHalfOpen. (They were dropped: "peer closed with bytes
+// unsent; this platform cannot finish them".)
+func TestPipeEOFWithUnsentBytes(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		opts []server.Option
@@ -73,12 +55,10 @@ func TestPipeKnownEOFWithUnsentBytes(t *testing.T) {
 	}
 }
 
-// TestPipeKnownHalfOpenReplyInEOF: with WithAllowHalfOpen, a reply written
+// TestPipeHalfOpenReplyInEOF: with WithAllowHalfOpen, a reply written
 // inside the event callback that reports TCPEOF is delivered, then Close
-// sends FIN. Over a Unix socket the reply is lost: adapters fails the
-// connection ("cannot count the bytes the kernel took").
-func TestPipeKnownHalfOpenReplyInEOF(t *testing.T) {
-	knownFailure(t, "adapters counts what gnet's last flush wrote with TCP_INFO, and fails the half-open connection when it cannot")
+// sends FIN. (It was lost: "cannot count the bytes the kernel took".)
+func TestPipeHalfOpenReplyInEOF(t *testing.T) {
 	l := testutil.Started(t)
 	path := testutil.SocketPath(t)
 	_, err := server.PipeServer(l, path, func(*core.Socket, []byte) {}, core.WithAllowHalfOpen(),
@@ -98,14 +78,12 @@ func TestPipeKnownHalfOpenReplyInEOF(t *testing.T) {
 	require.Equal(t, "reply", string(got))
 }
 
-// TestPipeKnownPauseBehindABacklog (core's TestPauseBehindABacklog over a
+// TestPipePauseBehindABacklog (core's TestPauseBehindABacklog over a
 // pipe): a socket paused while the transport still holds bytes it wrote
-// stops reading at once, so the peer's bytes wait in the kernel. Over a
-// Unix socket the pause waits until the transport holds none, reading on
-// meanwhile, and WithMaxReadBuffer's bound closes the socket
-// (core.ErrReadBufferFull).
-func TestPipeKnownPauseBehindABacklog(t *testing.T) {
-	knownFailure(t, "adapters cannot count what gnet's last flush wrote (TCP_INFO), so a pause behind a backlog keeps reading")
+// stops reading at once, so the peer's bytes wait in the kernel. (The
+// pause used to wait until the transport held none, reading on meanwhile,
+// until WithMaxReadBuffer's bound closed the socket.)
+func TestPipePauseBehindABacklog(t *testing.T) {
 	l := testutil.Started(t)
 	path := testutil.SocketPath(t)
 	const size = 32 << 20
@@ -136,13 +114,12 @@ func TestPipeKnownPauseBehindABacklog(t *testing.T) {
 	require.False(t, s.Closed(), "the peer's bytes wait in the kernel")
 }
 
-// TestPipeKnownLocalAddr: a socket's LocalAddr is its own end: the path for
+// TestPipeLocalAddr: a socket's LocalAddr is its own end: the path for
 // a pipe server's socket, an unnamed address for a client's. gnet's Enroll
 // overwrites the name of a *net.UnixConn's local address with the remote
-// address followed by "." and the descriptor number, so a pipe server's
-// socket reports "@.12" and a client's "<path>.13".
-func TestPipeKnownLocalAddr(t *testing.T) {
-	knownFailure(t, "gnet's Enroll renames the local address of a Unix connection")
+// address followed by "." and the descriptor number ("@.12"), so adapters
+// asks the kernel instead.
+func TestPipeLocalAddr(t *testing.T) {
 	l := testutil.Started(t)
 	path := testutil.SocketPath(t)
 	local := make(chan string, 1)
