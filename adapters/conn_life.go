@@ -63,9 +63,13 @@ func (cn *conn) peerEnded() {
 	defer cn.sentSince(cn.inflight.Len())
 	cn.settle()
 	gc := cn.gc
+	// gnet's last flush can write only what gnet holds now (settled: the
+	// bytes in flight). Bytes the handler writes from here on are queued
+	// here, not handed to gnet, and must not be counted as written by it.
+	held := cn.inflight.Len()
 	var before uint64
 	countable := true
-	if cn.inflight.Len() > 0 && !cn.direct { // gnet's last flush will write some: count what
+	if held > 0 && !cn.direct { // gnet's last flush will write some: count what
 		n, err := kernelAccepted(gc.Fd())
 		before, countable = n, err == nil
 	}
@@ -75,14 +79,14 @@ func (cn *conn) peerEnded() {
 		return // aborted by the handler
 	}
 	if keep && countable && !cn.wantAbort {
-		if err := cn.detachHalfOpen(gc, before); err == nil {
+		if err := cn.detachHalfOpen(gc, before, held); err == nil {
 			return
 		} else {
 			cn.r.hub.log().Warn("asyncnet: cannot keep a half-open connection open", "err", err)
 		}
 	}
 	if cn.inflight.Len() > 0 && !cn.wantAbort {
-		cn.startTail(gc, before, countable)
+		cn.startTail(gc, before, held, countable)
 	}
 	cn.gc = nil
 	cn.closed(io.EOF)

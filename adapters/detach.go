@@ -42,7 +42,8 @@ func (cn *conn) tryPark() {
 	defer cn.sentSince(cn.inflight.Len())
 	cn.settle()
 	var before uint64
-	if cn.inflight.Len() > 0 && !cn.direct {
+	held := cn.inflight.Len() // what gnet holds, settled: all its last flush can write
+	if held > 0 && !cn.direct {
 		n, err := kernelAccepted(cn.gc.Fd())
 		if err != nil {
 			return // parked once gnet holds none (afterSent)
@@ -65,7 +66,7 @@ func (cn *conn) tryPark() {
 	cn.gc, cn.fd, cn.mode = nil, fd, modeParked
 	cn.r.addDetached(cn)
 	if cn.inflight.Len() > 0 {
-		cn.countWritten(before)
+		cn.countWritten(before, held)
 	}
 	if cn.mode == modeParked {
 		cn.writeDetached()
@@ -86,9 +87,10 @@ func (cn *conn) sentSince(inflight int) {
 }
 
 // countWritten counts the bytes in flight that gnet's last flush wrote
-// (the kernel's count went from before to now) as sent. Reactor only.
-func (cn *conn) countWritten(before uint64) {
-	if cn.direct {
+// (the kernel's count went from before to now, at most held: what gnet
+// held then) as sent. Reactor only.
+func (cn *conn) countWritten(before uint64, held int) {
+	if cn.direct || held == 0 {
 		return // gnet held none of them: its flush wrote nothing
 	}
 	after, err := kernelAccepted(cn.fd)
@@ -96,7 +98,7 @@ func (cn *conn) countWritten(before uint64) {
 		cn.fail(fmt.Errorf("asyncnet: cannot count the bytes the kernel took: %w", err))
 		return
 	}
-	if wrote := int(min(after-before, uint64(cn.inflight.Len()))); wrote > 0 {
+	if wrote := int(min(after-before, uint64(held), uint64(cn.inflight.Len()))); wrote > 0 {
 		cn.inflight.Discard(wrote)
 		cn.r.progressed = true
 	}
@@ -106,7 +108,7 @@ func (cn *conn) countWritten(before uint64) {
 // writing, on a duplicate of gc's descriptor. It runs in gnet's OnClose:
 // gnet's last flush and close come after it, and a task then counts what
 // that flush wrote. Reactor only.
-func (cn *conn) detachHalfOpen(gc gnet.Conn, before uint64) error {
+func (cn *conn) detachHalfOpen(gc gnet.Conn, before uint64, held int) error {
 	if !canPark {
 		return errNotHere
 	}
@@ -126,7 +128,7 @@ func (cn *conn) detachHalfOpen(gc gnet.Conn, before uint64) error {
 		if cn.mode != modeHalfOpen {
 			return
 		}
-		cn.countWritten(before)
+		cn.countWritten(before, held)
 		if cn.mode == modeHalfOpen {
 			cn.writeDetached()
 			cn.sentSome()

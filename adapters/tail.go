@@ -20,6 +20,7 @@ type tail struct {
 	hb      *hub
 	fd      int
 	before  uint64 // the kernel's count before gnet's last flush
+	held    int    // what gnet held: all its last flush can have written
 	direct  bool   // gnet held none of the bytes (conn.direct): nothing to count
 	pending buf.Queue
 	closed  chan bool // true once gnet has closed its descriptor; false if it stopped first
@@ -27,7 +28,7 @@ type tail struct {
 
 // startTail hands the bytes in flight to a tail. It runs in gnet's
 // OnClose, while the descriptor is still open. Reactor only.
-func (cn *conn) startTail(gc gnet.Conn, before uint64, countable bool) {
+func (cn *conn) startTail(gc gnet.Conn, before uint64, held int, countable bool) {
 	hb := cn.r.hub
 	if !countable {
 		hb.log().Warn("asyncnet: peer closed with bytes unsent; this platform cannot finish them", "bytes", cn.inflight.Len())
@@ -38,7 +39,7 @@ func (cn *conn) startTail(gc gnet.Conn, before uint64, countable bool) {
 		hb.log().Warn("asyncnet: cannot keep the connection to finish unsent bytes; dropped", "bytes", cn.inflight.Len(), "err", err)
 		return
 	}
-	t := &tail{hb: hb, fd: fd, before: before, direct: cn.direct, closed: make(chan bool, 1)}
+	t := &tail{hb: hb, fd: fd, before: before, held: held, direct: cn.direct, closed: make(chan bool, 1)}
 	t.pending.Push(cn.inflight.Take(nil, cn.inflight.Len()))
 	hb.holdLoop()
 	hb.bg.Add(1)
@@ -60,13 +61,13 @@ func (t *tail) run() {
 	case <-t.hb.stopping: // Exit drops what is unsent
 		return
 	}
-	if !t.direct {
+	if !t.direct && t.held > 0 {
 		after, err := kernelAccepted(t.fd)
 		if err != nil {
 			t.hb.log().Warn("asyncnet: cannot count the bytes the kernel took; unsent bytes dropped", "err", err)
 			return
 		}
-		t.pending.Discard(int(min(after-t.before, uint64(t.pending.Len()))))
+		t.pending.Discard(int(min(after-t.before, uint64(t.held), uint64(t.pending.Len()))))
 	}
 	if t.pending.Len() == 0 {
 		return

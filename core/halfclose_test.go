@@ -104,6 +104,39 @@ func TestAllowHalfOpen(t *testing.T) {
 	}
 }
 
+// TestReplyInEOFAfterTraffic: a half-open socket that has already sent
+// bytes writes more in the callback that reports TCPEOF: every byte of it
+// arrives. The transport counts what gnet's last flush wrote from the
+// kernel's count of bytes taken; it used to measure nothing when gnet held
+// nothing at the end of file, and then took the whole count (every byte
+// sent before) as written by that flush, dropping as much of the reply.
+func TestReplyInEOFAfterTraffic(t *testing.T) {
+	trailer := []byte("that was all; goodbye")
+	addr := serve(t, func(s *core.Socket, data []byte) {
+		_, _ = s.Write(data)
+	}, core.WithAllowHalfOpen(),
+		core.OnEvent(func(s *core.Socket, ev error) {
+			if !errors.Is(ev, conditions.TCPEOF) {
+				return
+			}
+			_, err := s.Write(trailer)
+			require.NoError(t, err)
+			require.NoError(t, s.Close())
+		}))
+	c := dial(t, addr)
+	req := randomBytes(t, 4096)
+	_, err := c.Write(req)
+	require.NoError(t, err)
+	echo := make([]byte, len(req))
+	_, err = io.ReadFull(c, echo)
+	require.NoError(t, err)
+	require.Equal(t, req, echo)
+	require.NoError(t, c.(*net.TCPConn).CloseWrite())
+	rest, err := io.ReadAll(c)
+	require.NoError(t, err)
+	require.Equal(t, string(trailer), string(rest))
+}
+
 // TestHalfOpenWithBacklog: the peer ends its side while gnet still holds
 // bytes the socket wrote; the socket carries them over (the kernel counts
 // what gnet's last flush wrote) and what it writes after the end of file
