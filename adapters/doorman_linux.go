@@ -293,7 +293,9 @@ func (x *listening) epollCtl(op int) error {
 
 // listen starts serving x.
 func (dm *doorman) listen(x *listening) {
+	x.mu.Lock() // Close reads id (epollCtl) from another goroutine
 	x.id = dm.newID(x)
+	x.mu.Unlock()
 	dm.arm(x)
 }
 
