@@ -142,8 +142,9 @@ func (x *Server) Close() error {
 	return err
 }
 
-// drainWindow bounds how long a server that accepts on a goroutine of its
-// own (not on Linux) goes on accepting once Shutdown has begun.
+// drainWindow is how long a server that accepts on a goroutine of its own
+// (not on Linux) waits for another connection once Shutdown has begun: its
+// drain ends when the queue has been empty that long.
 const drainWindow = 20 * time.Millisecond
 
 // drain stops accepting, as Close does, but first accepts the connections
@@ -225,7 +226,15 @@ func (x *Server) accept() {
 		}
 	}()
 	pl, _ := x.loop.tr.(transport.Placer)
+	dl, _ := x.ln.(interface{ SetDeadline(time.Time) error })
 	for {
+		if dl != nil && x.draining.Load() {
+			// The window counts from the last accept, not from the start of
+			// the drain: placing a connection can wait for a busy reactor,
+			// and Accept past its deadline fails without looking at the
+			// queue, which would then be reset.
+			_ = dl.SetDeadline(time.Now().Add(drainWindow))
+		}
 		nc, err := x.ln.Accept()
 		if err != nil {
 			d := h.AcceptError(err)

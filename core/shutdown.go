@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 )
 
 // Shutdown: a Loop, or one server, ends gracefully. Servers stop
@@ -139,7 +140,49 @@ func (r *reactor) forceServer(cfg *sockConfig) {
 
 // finishUp asks s, once, to finish: its OnShutdown callback (its
 // server's, or client.OnShutdown), or else a graceful Close. Reactor only.
+//
+// An accepted socket that has done nothing yet (read nothing, written
+// nothing) is asked once its first bytes have been read instead, or after
+// firstReadGrace: its client may have sent its request already, and
+// closing with a request unread would reset the connection (the kernel
+// answers unread bytes with RST) where the client expects a reply. A
+// socket that has written (a greeting, say) is asked at once.
 func (s *Socket) finishUp() {
+	if s.askedToEnd || s.isClosed() {
+		return
+	}
+	if s.incoming && s.seenIn < 0 && s.handed == 0 && s.unsent.Load() == 0 {
+		s.finishAfterFirstRead()
+		return
+	}
+	s.finishNow()
+}
+
+// firstReadGrace is how long a Shutdown waits for the first bytes of an
+// accepted socket that has done nothing yet (net/http gives a new
+// connection 5 s too) before it asks it to finish all the same.
+const firstReadGrace = 5 * time.Second
+
+// finishAfterFirstRead asks s to finish once its first read callback has
+// run, or after firstReadGrace. Reactor only.
+func (s *Socket) finishAfterFirstRead() {
+	if s.endAfterRead {
+		return
+	}
+	s.endAfterRead = true
+	r := s.r
+	s.loop.Delay(firstReadGrace, func() {
+		r.post(func() {
+			if s.endAfterRead {
+				s.endAfterRead = false
+				s.finishNow()
+			}
+		})
+	})
+}
+
+// finishNow is finishUp without the wait for a first read. Reactor only.
+func (s *Socket) finishNow() {
 	if s.askedToEnd || s.isClosed() {
 		return
 	}
@@ -158,7 +201,7 @@ func (s *Socket) finishUp() {
 // it was opened for is served. Reactor only.
 func (s *Socket) openedInShutdown(closing bool) {
 	if s.incoming && !closing {
-		s.endAfterRead = true
+		s.finishAfterFirstRead()
 		return
 	}
 	s.finishUp()
@@ -173,7 +216,7 @@ func (s *Socket) finishAfterRead() {
 	case s.hdr != nil: // only (part of) a PROXY header came: wait for the request
 	default:
 		s.endAfterRead = false
-		s.finishUp()
+		s.finishNow()
 	}
 }
 

@@ -127,6 +127,7 @@ func newSocket(l *Loop, cfg *sockConfig, incoming bool) *Socket {
 		writeTimeout: cfg.writeTimeout,
 		ctl:          cfg.readTimeout > 0 || cfg.writeTimeout > 0, // applied once connected
 	}
+	s.seenIn = -1 // nothing read yet
 	s.cbs.Store(&cfg.cbs)
 	cfg.live.Add(1)
 	l.hold()

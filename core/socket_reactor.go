@@ -27,7 +27,7 @@ type reactorState struct {
 	tmo        *timeouts      // nil until the socket first has a timeout
 	hdr        *proxyWait     // non-nil while the PROXY protocol header is awaited (proxy.go)
 	inStat     int64          // what s adds to its reactor's BytesBufferedIn
-	seenIn     int32          // bytes the transport still held after the last OnTraffic (Counters.BytesRead)
+	seenIn     int32          // bytes the transport still held after the last OnTraffic (Counters.BytesRead); -1 before the first
 	regIdx     int32          // index in r.socks
 
 	wr           wrPhase // the writing side of the connection
@@ -82,8 +82,8 @@ func (e *socketEvents) OnTraffic(c transport.Conn) {
 	s := (*Socket)(e)
 	s.r.enter()
 	defer s.r.exit()
-	if n := c.InboundBuffered(); n > int(s.seenIn) { // new bytes: those beyond what the last event left
-		bump(&s.r.count.bytesRead, uint64(n-int(s.seenIn)))
+	if n, seen := c.InboundBuffered(), max(int(s.seenIn), 0); n > seen { // new bytes: those beyond what the last event left
+		bump(&s.r.count.bytesRead, uint64(n-seen))
 	}
 	s.readable(c)
 	if s.conn != nil {
