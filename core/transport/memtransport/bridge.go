@@ -1,0 +1,301 @@
+package memtransport
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/asyncnet/asyncnet/internal/buf"
+)
+
+// bridge serves a net.Conn that is not a Network's (a *net.TCPConn from
+// core's listeners and dialers) with two goroutines: a reader, which reads
+// a chunk at a time and waits while the reactor has not taken it or the
+// connection is paused (the kernel's buffer then fills and TCP holds the
+// peer back), and a writer, which writes what send handed it. Unsent
+// counts the bytes until the kernel took them.
+//
+// A paused *net.TCPConn is watched for a reset (failure_unix.go). A
+// graceful close sends FIN, reads what the kernel holds unread (so that
+// the close is not a reset, which would drop what is still unsent), then
+// closes; the reader does it if it runs, as only one read may be under
+// way.
+type bridge struct {
+	t    *memTransport
+	nc   net.Conn
+	kick func()
+
+	mu   sync.Mutex // protects the fields below
+	cond sync.Cond  // signalled on every change the goroutines wait for
+
+	started    bool
+	readerDone bool
+	rq         buf.Queue // read, not taken by recv yet
+	rerr       error     // why reading ended (io.EOF, a failure)
+	paused     bool
+	watching   bool      // the reader watches the paused connection for a failure
+	wq         buf.Queue // handed by send, not written yet
+	writing    int       // bytes the writer is writing now
+	werr       error     // why writing failed
+	closed     bool
+	closeOwed  bool // a graceful close waits for the reader
+}
+
+const (
+	readChunk  = 64 << 10  // the most the reader reads at a time
+	writeChunk = 256 << 10 // about the most the writer writes at a time
+)
+
+// aLongTimeAgo is a read deadline that interrupts a read at once.
+var aLongTimeAgo = time.Unix(1, 0)
+
+func newBridge(t *memTransport, nc net.Conn) *bridge {
+	b := &bridge{t: t, nc: nc}
+	b.cond.L = &b.mu
+	return b
+}
+
+func (b *bridge) start(kick func()) {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return
+	}
+	b.kick, b.started = kick, true
+	b.mu.Unlock()
+	b.t.bg.Add(2)
+	go b.readLoop()
+	go b.writeLoop()
+}
+
+// readLoop is the reader goroutine.
+func (b *bridge) readLoop() {
+	defer b.t.bg.Done()
+	chunk := make([]byte, readChunk)
+	for {
+		b.mu.Lock()
+		for !b.closed && (b.paused || b.rq.Len() >= readChunk) {
+			if !b.paused || b.rerr != nil {
+				b.cond.Wait()
+				continue
+			}
+			b.watching = true
+			b.mu.Unlock()
+			err, ok := watchFailure(b.nc)
+			b.mu.Lock()
+			b.watching = false
+			switch {
+			case !ok:
+				b.cond.Wait()
+			case err != nil && !b.closed:
+				b.rerr = err
+				b.mu.Unlock()
+				b.kick()
+				b.mu.Lock()
+			}
+		}
+		if b.closed {
+			b.readerExit()
+			return
+		}
+		b.mu.Unlock()
+		n, err := b.nc.Read(chunk)
+		b.mu.Lock()
+		if n > 0 && !b.closed {
+			_, _ = b.rq.Write(chunk[:n])
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) { // an interruption of ours
+			_ = b.nc.SetReadDeadline(time.Time{})
+			err = nil
+		}
+		if err != nil && b.rerr == nil && !b.closed {
+			b.rerr = err
+		}
+		kick := (n > 0 || err != nil) && !b.closed
+		if err != nil || b.closed {
+			b.readerExit()
+			if kick {
+				b.kick()
+			}
+			return
+		}
+		b.mu.Unlock()
+		if kick {
+			b.kick()
+		}
+	}
+}
+
+// readerExit ends the reader, closing the connection if a graceful close
+// waits for it. Call with b.mu held; it unlocks it.
+func (b *bridge) readerExit() {
+	b.readerDone = true
+	owed := b.closeOwed
+	b.closeOwed = false
+	b.mu.Unlock()
+	if owed {
+		b.finishClose()
+	}
+}
+
+// writeLoop is the writer goroutine.
+func (b *bridge) writeLoop() {
+	defer b.t.bg.Done()
+	var blocks []*buf.Block
+	var views net.Buffers
+	for {
+		b.mu.Lock()
+		for b.wq.Len() == 0 && !b.closed {
+			b.cond.Wait()
+		}
+		if b.closed {
+			b.mu.Unlock()
+			return
+		}
+		blocks = b.wq.Take(blocks[:0], writeChunk)
+		for _, bl := range blocks {
+			b.writing += bl.Len()
+		}
+		b.mu.Unlock()
+		views = buf.Views(views[:0], blocks)
+		v := views // WriteTo consumes it
+		_, err := v.WriteTo(b.nc)
+		clear(views)
+		for i, bl := range blocks {
+			buf.Put(bl)
+			blocks[i] = nil
+		}
+		b.mu.Lock()
+		b.writing = 0
+		if err != nil && b.werr == nil && !b.closed {
+			b.werr = err
+		}
+		closed := b.closed
+		b.mu.Unlock()
+		if !closed {
+			b.kick()
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (b *bridge) send(q *buf.Queue) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.werr != nil {
+		return b.werr
+	}
+	if q.Len() > 0 {
+		b.wq.Push(q.Take(nil, q.Len()))
+		b.cond.Broadcast()
+	}
+	return nil
+}
+
+func (b *bridge) held() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.wq.Len() + b.writing
+}
+
+func (b *bridge) recv(in *buf.Queue) (int, bool, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := b.rq.Len()
+	if n > 0 {
+		in.Push(b.rq.Take(nil, n))
+		b.cond.Broadcast()
+	}
+	if errors.Is(b.rerr, io.EOF) {
+		return n, true, nil
+	}
+	return n, false, b.rerr
+}
+
+func (b *bridge) failed() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.rerr != nil && !errors.Is(b.rerr, io.EOF) {
+		return b.rerr
+	}
+	return nil
+}
+
+func (b *bridge) pause() {
+	b.mu.Lock()
+	b.paused = true
+	b.mu.Unlock()
+}
+
+func (b *bridge) resume() {
+	b.mu.Lock()
+	b.paused = false
+	watching := b.watching
+	b.cond.Broadcast()
+	b.mu.Unlock()
+	if watching {
+		_ = b.nc.SetReadDeadline(aLongTimeAgo) // ends the watch; the reader clears it
+	}
+}
+
+// closeWriter is a net.Conn that half-closes, as *net.TCPConn does.
+type closeWriter interface{ CloseWrite() error }
+
+func (b *bridge) shutWrite() error {
+	cw, ok := b.nc.(closeWriter)
+	if !ok {
+		return fmt.Errorf("memtransport: %T cannot half-close", b.nc)
+	}
+	return cw.CloseWrite()
+}
+
+func (b *bridge) close(how closeHow) {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return
+	}
+	b.closed = true
+	b.wq.Reset()
+	readerRuns := b.started && !b.readerDone
+	b.closeOwed = how == closeGraceful && readerRuns
+	b.cond.Broadcast()
+	b.mu.Unlock()
+	switch how {
+	case closeReset:
+		if l, ok := b.nc.(interface{ SetLinger(int) error }); ok {
+			_ = l.SetLinger(0)
+		}
+		_ = b.nc.Close()
+	case closeAbort:
+		_ = b.nc.Close()
+	case closeGraceful:
+		if cw, ok := b.nc.(closeWriter); ok {
+			_ = cw.CloseWrite()
+		}
+		if readerRuns {
+			_ = b.nc.SetReadDeadline(aLongTimeAgo) // the reader wakes and finishes the close
+		} else {
+			b.finishClose()
+		}
+	}
+}
+
+// finishClose reads what the kernel holds unread and closes the
+// connection. Only where no read is under way.
+func (b *bridge) finishClose() {
+	_ = b.nc.SetReadDeadline(time.Time{})
+	drainUnread(b.nc)
+	_ = b.nc.Close()
+}
+
+func (b *bridge) acked() (uint64, bool) { return ackedBytes(b.nc) }
+
+func (b *bridge) localAddr() net.Addr  { return b.nc.LocalAddr() }
+func (b *bridge) remoteAddr() net.Addr { return b.nc.RemoteAddr() }
