@@ -2,7 +2,6 @@ package transporttest
 
 import (
 	"bytes"
-	"errors"
 	"io"
 	"net"
 
@@ -104,15 +103,49 @@ func testPeerResetPaused(h *harness) {
 // once each, before Stop returns), runs no callback after it returns, and
 // the reactors refuse work after it.
 func testStop(h *harness) {
-	var peers []net.Conn
-	var recs []*rec
+	recs, peers := busyConns(h)
+	h.stop()
+	for i, r := range recs {
+		require.Equal(h.t, 1, r.count(evClose), "connection %d: OnClose once, before Stop returned", i)
+	}
+	for i, p := range peers {
+		res := h.recv(readAsync(p))
+		require.True(h.t, res.err == nil || isReset(res.err), "connection %d: the peer sees it closed: %v", i, res.err)
+	}
+	require.Error(h.t, h.rs[0].Execute(func() { h.t.Error("ran after Stop") }), "Execute after Stop")
+	local, peer, err := h.pair()
+	require.NoError(h.t, err)
+	defer peer.Close()
+	late := &rec{h: h}
+	require.Error(h.t, h.rs[1].Enroll(local, late), "Enroll after Stop")
+	require.Zero(h.t, late.count(evOpen), "no OnOpen after Stop")
+	res := h.recv(readAsync(peer))
+	require.True(h.t, res.err == nil || isReset(res.err), "a connection Enroll refused is closed: %v", res.err)
+}
+
+// testStopOnReactor: the OnClose calls Stop makes run on the
+// connections' reactors, as every other callback does (transport.go says
+// so of every ConnHandler method, and Stop says nothing otherwise).
+func testStopOnReactor(h *harness) {
+	busyConns(h)
+	h.stop()
+	h.gidMu.Lock()
+	defer h.gidMu.Unlock()
+	require.Empty(h.t, h.offStop, "callbacks of Stop off their reactor")
+}
+
+// busyConns opens connections in every state Stop must end, spread over
+// both reactors: idle, paused, with bytes unsent, closing, half-open, and
+// delivering its last bytes after OnClose (a tail).
+func busyConns(h *harness) (recs []*rec, peers []net.Conn) {
+	h.t.Helper()
 	add := func(r *rec, idx int) net.Conn {
 		p := h.open(r, idx)
 		peers = append(peers, p)
 		recs = append(recs, r)
 		return p
 	}
-	add(&rec{}, 0) // idle
+	add(&rec{}, 0)
 	paused := &rec{}
 	add(paused, 1)
 	var err error
@@ -135,24 +168,7 @@ func testStop(h *harness) {
 	tail.onEOF = func(c transport.Conn) { c.Write(blocks(payload(16 << 20))) }
 	h.closeWrite(add(tail, 1))
 	require.ErrorIs(h.t, tail.closed(), io.EOF)
-
-	h.stop()
-	for i, r := range recs {
-		require.Equal(h.t, 1, r.count(evClose), "connection %d: OnClose once, before Stop returned", i)
-	}
-	for i, p := range peers {
-		res := h.recv(readAsync(p))
-		require.True(h.t, res.err == nil || isReset(res.err), "connection %d: the peer sees it closed: %v", i, res.err)
-	}
-	require.Error(h.t, h.rs[0].Execute(func() { h.t.Error("ran after Stop") }), "Execute after Stop")
-	local, peer, err := h.pair()
-	require.NoError(h.t, err)
-	defer peer.Close()
-	late := &rec{h: h}
-	require.Error(h.t, h.rs[1].Enroll(local, late), "Enroll after Stop")
-	require.Zero(h.t, late.count(evOpen), "no OnOpen after Stop")
-	res := h.recv(readAsync(peer))
-	require.True(h.t, res.err == nil || isReset(res.err), "a connection Enroll refused is closed: %v", res.err)
+	return recs, peers
 }
 
 // count0 is count with r.mu held (for waitFor's conditions).
@@ -164,10 +180,4 @@ func (r *rec) count0(ev event) int {
 		}
 	}
 	return n
-}
-
-// isTimeout reports whether err is a timeout.
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
 }

@@ -2,9 +2,10 @@ package transporttest
 
 import (
 	"bytes"
-	"errors"
 	"io"
+	"net"
 	"slices"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -221,12 +222,40 @@ func testPeekDiscardWriteTo(h *harness) {
 	require.True(h.t, bytes.Equal(want, data), "the bytes arrived in order")
 }
 
-// errorsIsAny reports whether err matches one of targets.
-func errorsIsAny(err error, targets ...error) bool {
-	for _, t := range targets {
-		if errors.Is(err, t) {
-			return true
+// testEnrollConcurrent: Enroll from many goroutines at once, on every
+// reactor: each connection opens once and gets its own bytes.
+func testEnrollConcurrent(h *harness) {
+	const n = 16
+	recs := make([]*rec, n)
+	peers := make([]net.Conn, n)
+	errs := make(chan error, n)
+	for i := range n {
+		local, peer, err := h.pair()
+		require.NoError(h.t, err)
+		h.t.Cleanup(func() { _ = peer.Close() })
+		recs[i], peers[i] = &rec{h: h, reactor: i % len(h.rs)}, peer
+		h.gidMu.Lock()
+		h.recs = append(h.recs, recs[i])
+		h.gidMu.Unlock()
+		go func() { errs <- h.rs[i%len(h.rs)].Enroll(local, recs[i]) }()
+	}
+	for range n {
+		select {
+		case err := <-errs:
+			require.NoError(h.t, err, "Enroll")
+		case <-time.After(timeout):
+			h.t.Fatal("Enroll did not return")
 		}
 	}
-	return false
+	for i, p := range peers {
+		_, err := p.Write([]byte("connection " + strconv.Itoa(i)))
+		require.NoError(h.t, err)
+		h.closeWrite(p)
+	}
+	for i, r := range recs {
+		require.ErrorIs(h.t, r.closed(), io.EOF)
+		_, data := r.snapshot()
+		require.Equal(h.t, "connection "+strconv.Itoa(i), string(data))
+		require.Equal(h.t, 1, r.count(evOpen))
+	}
 }

@@ -203,3 +203,62 @@ func testAbortReset(h *harness) {
 	require.True(h.t, errors.Is(res.err, errConnReset), "ECONNRESET: %v", res.err)
 	require.True(h.t, bytes.HasPrefix(want, res.data), "the peer read a prefix of what was written")
 }
+
+// testWritePaused: writing goes on while reading is paused.
+func testWritePaused(h *harness) {
+	r, peer := h.conn()
+	want := payload(1 << 20)
+	var err error
+	r.do(func(c transport.Conn) {
+		if err = c.Pause(); err == nil {
+			c.Write(blocks(want))
+			err = c.Close()
+		}
+	})
+	require.NoError(h.t, err)
+	res := h.recv(readAsync(peer))
+	require.NoError(h.t, res.err)
+	require.True(h.t, bytes.Equal(want, res.data), "every byte in order (%d of %d)", len(res.data), len(want))
+	require.NoError(h.t, r.closed())
+}
+
+// testPauseResumeChurn: pausing after every OnTraffic and resuming right
+// after (an Execute'd function) loses, reorders and duplicates nothing,
+// and the peer's end of file comes last.
+func testPauseResumeChurn(h *harness) {
+	r := &rec{}
+	var pauses int // on the reactor only
+	r.onTraffic = func(c transport.Conn) bool {
+		r.consume(c)
+		if err := c.Pause(); err != nil {
+			h.t.Errorf("Pause: %v", err)
+			return true
+		}
+		pauses++
+		if err := h.rs[r.reactor].Execute(func() {
+			if err := c.Resume(); err != nil {
+				h.t.Errorf("Resume: %v", err)
+			}
+		}); err != nil {
+			h.t.Errorf("Execute: %v", err)
+		}
+		return true
+	}
+	peer := h.open(r, 1)
+	want := payload(8 << 20)
+	go func() {
+		if _, err := peer.Write(want); err != nil {
+			h.t.Errorf("peer write: %v", err)
+		}
+		if hc, ok := peer.(halfCloser); ok {
+			_ = hc.CloseWrite()
+		} else {
+			_ = peer.Close()
+		}
+	}()
+	require.ErrorIs(h.t, r.closed(), io.EOF)
+	events, data := r.snapshot()
+	require.True(h.t, bytes.Equal(want, data), "every byte once, in order (%d of %d)", len(data), len(want))
+	require.Equal(h.t, []event{evEOF, evClose}, events[len(events)-2:])
+	h.t.Logf("%d pauses", pauses)
+}
