@@ -134,6 +134,20 @@ func testStopOnReactor(h *harness) {
 	require.Empty(h.t, h.offStop, "callbacks of Stop off their reactor")
 }
 
+// testStopReleases: a connection still delivering its last bytes after
+// OnClose (a tail, to a peer that does not read) holds the Loop; Stop
+// drops it and releases the hold before it returns.
+func testStopReleases(h *harness) {
+	r := &rec{}
+	r.onEOF = func(c transport.Conn) { c.Write(blocks(payload(16 << 20))) }
+	h.closeWrite(h.open(r, 0))
+	require.ErrorIs(h.t, r.closed(), io.EOF)
+	h.stop()
+	h.lh.mu.Lock()
+	defer h.lh.mu.Unlock()
+	require.Equal(h.t, h.lh.holds, h.lh.releases, "every Hold released when Stop returns")
+}
+
 // busyConns opens connections in every state Stop must end, spread over
 // both reactors: idle, paused, with bytes unsent, closing, half-open, and
 // delivering its last bytes after OnClose (a tail).

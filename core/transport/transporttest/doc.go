@@ -36,5 +36,5 @@
 //
 // Each case starts a new transport from the Factory (two reactors), and
 // stops it before it ends; after Stop it checks that every connection got
-// OnClose exactly once and that Hold and Release balance.
+// OnClose exactly once.
 package transporttest
