@@ -22,8 +22,9 @@ type reactor struct {
 	done    chan struct{} // closed when the goroutine has returned
 
 	// Only touched on the reactor goroutine.
-	spare []func()
-	conns map[*tconn]struct{} // open connections, and tails (see conn.tail)
+	batch []func() // the tasks being run: batch[next:] are still to run
+	next  int
+	conns map[*tconn]struct{} // open connections, and tails (see tconn.endTail)
 }
 
 func newReactor(t *memTransport, idx int) *reactor {
@@ -50,29 +51,41 @@ func (r *reactor) Execute(fn func()) error {
 	return nil
 }
 
-// run is the reactor goroutine.
+// run is the reactor goroutine. A function that ends it
+// (runtime.Goexit, as t.FailNow on a reactor does) does not end the
+// reactor: it goes on with the rest of its work on a new goroutine, so
+// that what is queued runs and Stop returns (core stops its Loop then).
 func (r *reactor) run() {
-	defer close(r.done)
+	returned := false
+	defer func() {
+		if returned {
+			close(r.done)
+		} else {
+			go r.run()
+		}
+	}()
 	for {
+		for r.next < len(r.batch) {
+			fn := r.batch[r.next]
+			r.batch[r.next] = nil
+			r.next++
+			fn()
+		}
 		r.mu.Lock()
-		tasks := r.tasks
-		if len(tasks) == 0 {
+		if len(r.tasks) == 0 {
 			stopped := r.stopped
 			r.mu.Unlock()
 			if stopped {
 				r.closeAll()
+				returned = true
 				return
 			}
 			<-r.wake
 			continue
 		}
-		r.tasks = r.spare
+		r.batch, r.tasks = r.tasks, r.batch[:0]
+		r.next = 0
 		r.mu.Unlock()
-		for i, fn := range tasks {
-			tasks[i] = nil
-			fn()
-		}
-		r.spare = tasks[:0]
 	}
 }
 
