@@ -30,7 +30,7 @@ func newEndpoint(lk *link, i int, laddr, raddr *net.TCPAddr) *Conn {
 
 // Read reads what the peer sent, waiting until some bytes are there; it
 // returns io.EOF once the peer has ended its side and every byte before
-// the end is read.
+// the end is read. p is filled, not kept. Safe to call from any goroutine.
 func (c *Conn) Read(p []byte) (int, error) {
 	lk := c.lk
 	for {
@@ -67,7 +67,8 @@ func (c *Conn) Read(p []byte) (int, error) {
 }
 
 // Write writes p, waiting while the peer's window is full. A Write that
-// times out has written the bytes it reports.
+// times out has written the bytes it reports. p is copied. Safe to call
+// from any goroutine.
 func (c *Conn) Write(p []byte) (int, error) {
 	lk := c.lk
 	n := 0
@@ -104,7 +105,8 @@ func (c *Conn) Write(p []byte) (int, error) {
 
 // Close closes the connection: FIN after what was written, or a reset if
 // bytes the peer sent are unread or SetLinger(0) was called. Blocked Read
-// and Write calls return an error matching net.ErrClosed.
+// and Write calls return an error matching net.ErrClosed. Safe to call from
+// any goroutine.
 func (c *Conn) Close() error {
 	lk := c.lk
 	lk.mu.Lock()
@@ -125,7 +127,7 @@ func (c *Conn) abort(reset bool) {
 }
 
 // CloseWrite ends the writing side (FIN): the peer reads end of file after
-// what was written; reading goes on.
+// what was written; reading goes on. Safe to call from any goroutine.
 func (c *Conn) CloseWrite() error {
 	lk := c.lk
 	lk.mu.Lock()
@@ -138,7 +140,7 @@ func (c *Conn) CloseWrite() error {
 }
 
 // CloseRead ends the reading side: Read returns end of file, and what the
-// peer sends from now on is dropped.
+// peer sends from now on is dropped. Safe to call from any goroutine.
 func (c *Conn) CloseRead() error {
 	lk := c.lk
 	lk.mu.Lock()
@@ -152,7 +154,8 @@ func (c *Conn) CloseRead() error {
 
 // SetLinger sets what Close does, as (*net.TCPConn).SetLinger: sec == 0
 // makes it reset the connection (the peer gets syscall.ECONNRESET) rather
-// than end it with FIN; any other value restores the default.
+// than end it with FIN; any other value restores the default. Safe to call
+// from any goroutine.
 func (c *Conn) SetLinger(sec int) error {
 	lk := c.lk
 	lk.mu.Lock()
@@ -161,13 +164,16 @@ func (c *Conn) SetLinger(sec int) error {
 	return nil
 }
 
-// LocalAddr returns the local address, a *net.TCPAddr.
+// LocalAddr returns the local address, a *net.TCPAddr. Safe to call from
+// any goroutine.
 func (c *Conn) LocalAddr() net.Addr { return c.laddr }
 
-// RemoteAddr returns the peer's address, a *net.TCPAddr.
+// RemoteAddr returns the peer's address, a *net.TCPAddr. Safe to call
+// from any goroutine.
 func (c *Conn) RemoteAddr() net.Addr { return c.raddr }
 
-// SetDeadline sets the read and write deadlines.
+// SetDeadline sets the read and write deadlines. Safe to call from any
+// goroutine.
 func (c *Conn) SetDeadline(t time.Time) error {
 	c.rd.set(t)
 	c.wd.set(t)
@@ -175,14 +181,15 @@ func (c *Conn) SetDeadline(t time.Time) error {
 }
 
 // SetReadDeadline sets the read deadline: a Read waiting then returns an
-// error matching os.ErrDeadlineExceeded.
+// error matching os.ErrDeadlineExceeded. Safe to call from any goroutine.
 func (c *Conn) SetReadDeadline(t time.Time) error {
 	c.rd.set(t)
 	return nil
 }
 
 // SetWriteDeadline sets the write deadline: a Write waiting then returns
-// an error matching os.ErrDeadlineExceeded.
+// an error matching os.ErrDeadlineExceeded. Safe to call from any
+// goroutine.
 func (c *Conn) SetWriteDeadline(t time.Time) error {
 	c.wd.set(t)
 	return nil

@@ -38,7 +38,8 @@ func (ln *listener) wakeLocked() {
 	}
 }
 
-// Accept waits for the next connection and returns it (a *Conn).
+// Accept waits for the next connection and returns it (a *Conn). Safe to
+// call from any goroutine.
 func (ln *listener) Accept() (net.Conn, error) {
 	ln.mu.Lock()
 	for {
@@ -65,7 +66,8 @@ func (ln *listener) Accept() (net.Conn, error) {
 
 // Close stops listening: Accept returns an error matching net.ErrClosed,
 // and the connections queued and not accepted are reset (their clients
-// see syscall.ECONNRESET), as a kernel does.
+// see syscall.ECONNRESET), as a kernel does. Safe to call from any
+// goroutine.
 func (ln *listener) Close() error {
 	ln.mu.Lock()
 	if ln.closed {
@@ -85,5 +87,5 @@ func (ln *listener) Close() error {
 }
 
 // Addr returns the listener's address (a *net.TCPAddr), with the port
-// picked for port 0.
+// picked for port 0. Safe to call from any goroutine.
 func (ln *listener) Addr() net.Addr { return ln.addr }

@@ -64,7 +64,8 @@ func NewNetwork(opts ...Option) *Network {
 // Listen announces address ("127.0.0.1:0", "localhost:7000", ":8080") on
 // the Network; port 0 picks a free virtual port, which the listener's Addr
 // reports. Host names other than localhost are not resolved. An address in
-// use is an error matching syscall.EADDRINUSE.
+// use is an error matching syscall.EADDRINUSE. Safe to call from any
+// goroutine.
 func (nw *Network) Listen(address string) (net.Listener, error) {
 	ap, err := parseAddr(address)
 	if err != nil {
@@ -90,7 +91,7 @@ func (nw *Network) Listen(address string) (net.Listener, error) {
 // does for "tcp": it returns once the connection is established (queued
 // for Accept), with an error matching syscall.ECONNREFUSED if nothing
 // listens there, or ctx's error if ctx is done. The Conn it returns is
-// the client's end.
+// the client's end. Safe to call from any goroutine.
 func (nw *Network) Dial(ctx context.Context, address string) (net.Conn, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: err}
