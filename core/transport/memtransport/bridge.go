@@ -19,8 +19,8 @@ import (
 // peer back), and a writer, which writes what send handed it. Unsent
 // counts the bytes until the kernel took them.
 //
-// A paused *net.TCPConn is watched for a reset (failure_unix.go). A
-// graceful close sends FIN, reads what the kernel holds unread (so that
+// A paused or half-open *net.TCPConn is watched for a reset
+// (failure_unix.go). A graceful close sends FIN, reads what the kernel holds unread (so that
 // the close is not a reset, which would drop what is still unsent), then
 // closes; the reader does it if it runs, as only one read may be under
 // way.
@@ -36,8 +36,9 @@ type bridge struct {
 	readerDone bool
 	rq         buf.Queue // read, not taken by recv yet
 	rerr       error     // why reading ended (io.EOF, a failure)
+	ferr       error     // a failure noticed without reading (paused, half-open)
 	paused     bool
-	watching   bool      // the reader watches the paused connection for a failure
+	watching   bool      // the reader watches the connection for a failure
 	wq         buf.Queue // handed by send, not written yet
 	writing    int       // bytes the writer is writing now
 	werr       error     // why writing failed
@@ -72,62 +73,68 @@ func (b *bridge) start(kick func()) {
 	go b.writeLoop()
 }
 
-// readLoop is the reader goroutine.
+// readLoop is the reader goroutine. It reads while the connection is
+// read and the reactor has taken what it read; while it is paused, and
+// after the peer's end of file (a half-open connection), it watches it for
+// a failure instead. It returns once the connection is closed.
 func (b *bridge) readLoop() {
 	defer b.t.bg.Done()
 	chunk := make([]byte, readChunk)
-	for {
-		b.mu.Lock()
-		for !b.closed && (b.paused || b.rq.Len() >= readChunk) {
-			if !b.paused || b.rerr != nil {
+	b.mu.Lock()
+	for !b.closed {
+		switch {
+		case b.ferr != nil || b.rerr != nil && !errors.Is(b.rerr, io.EOF):
+			b.cond.Wait() // failed: nothing more to read or watch
+		case b.paused || b.rerr != nil:
+			if !b.watch() {
 				b.cond.Wait()
-				continue
 			}
-			b.watching = true
+		case b.rq.Len() >= readChunk:
+			b.cond.Wait()
+		default:
 			b.mu.Unlock()
-			err, ok := watchFailure(b.nc)
+			n, err := b.nc.Read(chunk)
 			b.mu.Lock()
-			b.watching = false
-			switch {
-			case !ok:
-				b.cond.Wait()
-			case err != nil && !b.closed:
-				b.rerr = err
-				b.mu.Unlock()
-				b.kick()
-				b.mu.Lock()
-			}
-		}
-		if b.closed {
-			b.readerExit()
-			return
-		}
-		b.mu.Unlock()
-		n, err := b.nc.Read(chunk)
-		b.mu.Lock()
-		if n > 0 && !b.closed {
-			_, _ = b.rq.Write(chunk[:n])
-		}
-		if errors.Is(err, os.ErrDeadlineExceeded) { // an interruption of ours
-			_ = b.nc.SetReadDeadline(time.Time{})
-			err = nil
-		}
-		if err != nil && b.rerr == nil && !b.closed {
-			b.rerr = err
-		}
-		kick := (n > 0 || err != nil) && !b.closed
-		if err != nil || b.closed {
-			b.readerExit()
-			if kick {
-				b.kick()
-			}
-			return
-		}
-		b.mu.Unlock()
-		if kick {
-			b.kick()
+			b.took(chunk[:n], err)
 		}
 	}
+	b.readerExit()
+}
+
+// took records what a read returned. Call with b.mu held.
+func (b *bridge) took(p []byte, err error) {
+	if b.closed {
+		return
+	}
+	_, _ = b.rq.Write(p)
+	if errors.Is(err, os.ErrDeadlineExceeded) { // an interruption of ours (resume)
+		_ = b.nc.SetReadDeadline(time.Time{})
+		err = nil
+	}
+	if err != nil && b.rerr == nil {
+		b.rerr = err
+	}
+	if len(p) > 0 || err != nil {
+		b.kick()
+	}
+}
+
+// watch waits, without reading, until the connection fails or the watch
+// is interrupted (resume, close), and records a failure; it reports false
+// if the connection cannot be watched. Call with b.mu held; it is
+// released meanwhile.
+func (b *bridge) watch() bool {
+	b.watching = true
+	b.mu.Unlock()
+	err, ok := watchFailure(b.nc)
+	_ = b.nc.SetReadDeadline(time.Time{})
+	b.mu.Lock()
+	b.watching = false
+	if err != nil && !b.closed {
+		b.ferr = err
+		b.kick()
+	}
+	return ok
 }
 
 // readerExit ends the reader, closing the connection if a graceful close
@@ -212,6 +219,9 @@ func (b *bridge) recv(in *buf.Queue) (int, bool, error) {
 		in.Push(b.rq.Take(nil, n))
 		b.cond.Broadcast()
 	}
+	if b.ferr != nil {
+		return n, false, b.ferr
+	}
 	if errors.Is(b.rerr, io.EOF) {
 		return n, true, nil
 	}
@@ -221,6 +231,9 @@ func (b *bridge) recv(in *buf.Queue) (int, bool, error) {
 func (b *bridge) failed() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.ferr != nil {
+		return b.ferr
+	}
 	if b.rerr != nil && !errors.Is(b.rerr, io.EOF) {
 		return b.rerr
 	}
