@@ -106,13 +106,19 @@ var cases = []testCase{
 	{name: "PauseResume", run: testPauseResume},
 	{name: "PauseResumeChurn", run: testPauseResumeChurn},
 	{name: "WritePaused", run: testWritePaused},
+	{name: "PauseWhileSending", run: testPauseWhileSending},
 	{name: "CloseWriteFirst", run: testCloseWriteFirst},
 	{name: "PeerCloseWriteFirst", run: testPeerCloseWriteFirst},
+	{name: "CloseWritePaused", run: testCloseWritePaused},
+	{name: "HalfOpenLargeWrite", run: testHalfOpenLargeWrite},
+	{name: "HalfOpenPeerReset", run: testHalfOpenPeerReset},
 	{name: "EOFClose", run: testEOFClose},
 	{name: "CloseAfterLargeWrite", run: testCloseAfterLargeWrite},
 	{name: "ClosePaused", run: testClosePaused},
 	{name: "Abort", run: testAbort},
 	{name: "AbortReset", run: testAbortReset},
+	{name: "AbortPaused", run: testAbortPaused},
+	{name: "CloseThenPeerReset", run: testCloseThenPeerReset},
 	{name: "PeerReset", run: testPeerReset},
 	{name: "PeerResetPaused", run: testPeerResetPaused},
 	{name: "Stop", run: testStop},
@@ -312,8 +318,12 @@ func (h *harness) reset(peer net.Conn) {
 	require.NoError(h.t, peer.Close())
 }
 
-// isReset reports whether err is a reset seen by the peer.
+// isReset reports whether err is a reset seen by the peer: a
+// *net.OpError matching ECONNRESET or EPIPE.
 func isReset(err error) bool {
 	var ne *net.OpError
-	return errors.As(err, &ne) && (errors.Is(err, errConnReset) || errors.Is(err, errPipe))
+	return errors.As(err, &ne) && isResetErr(err)
 }
+
+// isResetErr reports whether err matches ECONNRESET or EPIPE.
+func isResetErr(err error) bool { return errors.Is(err, errConnReset) || errors.Is(err, errPipe) }
