@@ -29,6 +29,9 @@ func (cn *conn) opened(gc gnet.Conn) gnet.Action {
 		cn.r.hub.detachOne()
 		return gnet.Close
 	}
+	if cn.kept.Len() > 0 && cn.mode == modeGnet { // read before it was enrolled (Plugin.keepEnded)
+		cn.traffic()
+	}
 	return gnet.None
 }
 

@@ -180,9 +180,7 @@ func (cn *conn) unpark() {
 	hb.bg.Add(1)
 	go func() {
 		defer hb.bg.Done()
-		f := os.NewFile(uintptr(fd), "asyncnet-parked")
-		nc, err := net.FileConn(f)
-		_ = f.Close()
+		nc, err := fileConn(fd, "asyncnet-parked")
 		if err == nil && nc.RemoteAddr() == nil {
 			// The connection ended both ways while parked (after
 			// CloseWrite, the peer's FIN): gnet cannot take it (no peer

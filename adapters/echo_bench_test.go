@@ -25,7 +25,7 @@ import (
 //	go test -run '^$' -bench Echo -benchmem -count 5 ./adapters
 func BenchmarkEcho(b *testing.B) {
 	b.Run("asyncnet", func(b *testing.B) {
-		l := core.NewLoop(core.WithNumLoops(1))
+		l := core.NewLoop(core.WithReactors(1))
 		addr := make(chan string, 1)
 		done := make(chan error, 1)
 		go func() {

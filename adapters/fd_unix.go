@@ -3,6 +3,7 @@
 package adapters
 
 import (
+	"errors"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -17,7 +18,19 @@ func setLingerZero(fd int) error {
 	return syscall.SetsockoptLinger(fd, syscall.SOL_SOCKET, syscall.SO_LINGER, &syscall.Linger{Onoff: 1, Linger: 0})
 }
 
-func shutdownWrite(fd int) error { return unix.Shutdown(fd, unix.SHUT_WR) }
+// shutdownWrite sends FIN on fd. A connection the peer has just reset
+// answers ENOTCONN; the reset is what the caller should hear of, so that
+// is what it returns (the socket's pending error, else ECONNRESET).
+func shutdownWrite(fd int) error {
+	err := unix.Shutdown(fd, unix.SHUT_WR)
+	if !errors.Is(err, unix.ENOTCONN) {
+		return err
+	}
+	if soErr, gerr := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR); gerr == nil && soErr != 0 {
+		return syscall.Errno(soErr)
+	}
+	return syscall.ECONNRESET
+}
 
 // failedFD is a descriptor with a pending error.
 type failedFD struct {

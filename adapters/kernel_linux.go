@@ -2,31 +2,9 @@ package adapters
 
 import (
 	"errors"
-	"net"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 )
-
-// kernelBaseline returns how many bytes the kernel has taken from writes on
-// nc so far, before the transport writes to it. With kernelAccepted later,
-// it tells how many bytes the transport got into the kernel.
-func kernelBaseline(nc net.Conn) (uint64, bool) {
-	sc, ok := nc.(syscall.Conn)
-	if !ok {
-		return 0, false
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return 0, false
-	}
-	var n uint64
-	var cerr error
-	if err := rc.Control(func(fd uintptr) { n, cerr = kernelAccepted(int(fd)) }); err != nil || cerr != nil {
-		return 0, false
-	}
-	return n, true
-}
 
 // kernelAccepted returns how many bytes have been written into the TCP
 // socket fd over its life: those the peer acknowledged plus those still in

@@ -2,16 +2,9 @@
 
 package adapters
 
-import (
-	"errors"
-	"net"
-)
+import "errors"
 
-// kernelBaseline reports false: only Linux tells how many bytes the kernel
-// took, so elsewhere the bytes a peer's end of file leaves unsent are
-// dropped (and logged).
-func kernelBaseline(net.Conn) (uint64, bool) { return 0, false }
-
+// kernelAccepted fails: only Linux tells how many bytes the kernel took.
 func kernelAccepted(int) (uint64, error) {
 	return 0, errors.New("asyncnet: not supported on this platform")
 }

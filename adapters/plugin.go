@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"slices"
 	"strings"
@@ -58,6 +59,7 @@ type Plugin struct {
 	mu      sync.Mutex // protects the fields below
 	loops   map[gnet.EventLoop]*reactor
 	pending map[gnet.Conn]struct{} // connections taken before the Loop was ready
+	ended   []endedTake            // of those, the ones whose peer ended its side meanwhile
 	ready   bool                   // the Loop runs on its reactors: taken connections are adopted at once
 
 	lastTick atomic.Int64 // when gnet last called OnTick (UnixNano)
@@ -402,65 +404,6 @@ func (p *Plugin) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	return p.app.OnOpen(c)
 }
 
-// pendingTake marks a connection a rule took before the Loop was ready.
-type pendingTake struct{ ru *rule }
-
-// take makes c, which ru matched, an asyncnet socket, or keeps it (and the
-// bytes it receives) until the Loop is ready. Event loop only.
-func (p *Plugin) take(c gnet.Conn, ru *rule) gnet.Action {
-	p.mu.Lock()
-	if !p.ready {
-		p.pending[c] = struct{}{}
-		c.SetContext(pendingTake{ru})
-		p.mu.Unlock()
-		return gnet.None
-	}
-	p.mu.Unlock()
-	r := p.reactorOf(c.EventLoop())
-	ch := ru.acc.Socket()
-	if r == nil || ch == nil { // the Loop has ended: nobody to serve it
-		return gnet.Close
-	}
-	cn := newConn(r, ch)
-	c.SetContext(cn)
-	return cn.opened(c)
-}
-
-// adoptPending runs once the Loop is ready: it wakes the connections taken
-// before, whose OnTraffic then adopts them.
-func (p *Plugin) adoptPending() {
-	p.mu.Lock()
-	p.ready = true
-	cs := make([]gnet.Conn, 0, len(p.pending))
-	for c := range p.pending {
-		cs = append(cs, c)
-	}
-	p.mu.Unlock()
-	for _, c := range cs {
-		_ = c.Wake(nil) // gnet ignores a connection closed meanwhile
-	}
-}
-
-// adoptLate adopts c, taken before the Loop was ready, once it is, and
-// hands it the bytes it received meanwhile. Event loop only.
-func (p *Plugin) adoptLate(c gnet.Conn, pt pendingTake) gnet.Action {
-	p.mu.Lock()
-	ready := p.ready
-	if ready {
-		delete(p.pending, c)
-	}
-	p.mu.Unlock()
-	if !ready {
-		return gnet.None // the bytes stay in gnet's buffer
-	}
-	c.SetContext(nil)
-	action := p.take(c, pt.ru)
-	if cn := ownedConn(c); action == gnet.None && cn != nil && c.InboundBuffered() > 0 {
-		cn.traffic()
-	}
-	return action
-}
-
 // OnTraffic passes traffic to asyncnet or to the application.
 func (p *Plugin) OnTraffic(c gnet.Conn) gnet.Action {
 	if dispatchTraffic(c) {
@@ -488,6 +431,9 @@ func (p *Plugin) OnClose(c gnet.Conn, err error) gnet.Action {
 		p.mu.Lock()
 		delete(p.pending, c)
 		p.mu.Unlock()
+		if errors.Is(err, io.EOF) { // the peer ended its side: what it sent is still wanted
+			p.keepEnded(c, c.Context().(pendingTake))
+		}
 		return gnet.None
 	}
 	return p.app.OnClose(c, err)

@@ -8,9 +8,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"runtime"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -24,6 +21,7 @@ import (
 	"github.com/asyncnet/asyncnet/client"
 	"github.com/asyncnet/asyncnet/conditions"
 	"github.com/asyncnet/asyncnet/core"
+	"github.com/asyncnet/asyncnet/internal/goid"
 	"github.com/asyncnet/asyncnet/internal/testutil"
 	"github.com/asyncnet/asyncnet/stream"
 )
@@ -168,11 +166,11 @@ func TestPluginConnectFromOnTraffic(t *testing.T) {
 	var appG, readG atomic.Uint64
 	var outgoing atomic.Int32
 	a.traffic = func(c gnet.Conn) bool {
-		appG.Store(goid())
+		appG.Store(goid.ID())
 		data, _ := c.Next(-1)
 		start := time.Now()
 		_, err := client.TCPConnect(plugin.Load().Loop(), backend.Addr().String(), func(s *core.Socket, reply []byte) {
-			readG.Store(goid())
+			readG.Store(goid.ID())
 			outgoing.Store(int32(s.Loop().Stats().OutgoingSockets))
 			_ = c.AsyncWrite(append([]byte(nil), reply...), nil)
 			_ = s.Close()
@@ -189,14 +187,6 @@ func TestPluginConnectFromOnTraffic(t *testing.T) {
 	require.Less(t, time.Duration(connectTook.Load()), 100*time.Millisecond, "TCPConnect returned at once")
 	require.Equal(t, appG.Load(), readG.Load(), "the outgoing socket's callbacks ran on the application's only event loop")
 	require.Equal(t, int32(1), outgoing.Load(), "the outgoing socket counted on the plugin's Loop")
-}
-
-// goid returns the calling goroutine's id.
-func goid() uint64 {
-	var buf [64]byte
-	f := strings.Fields(string(buf[:runtime.Stack(buf[:], false)]))
-	id, _ := strconv.ParseUint(f[1], 10, 64)
-	return id
 }
 
 // TestPluginTicks: asyncnet's timers run on the application's loops at

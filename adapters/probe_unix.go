@@ -21,8 +21,6 @@ func newProbes() (func() (net.Conn, error), io.Closer) {
 		syscall.CloseOnExec(fds[0])
 		syscall.CloseOnExec(fds[1])
 		peers = append(peers, os.NewFile(uintptr(fds[1]), "asyncnet-probe-peer"))
-		f := os.NewFile(uintptr(fds[0]), "asyncnet-probe")
-		defer f.Close()
-		return net.FileConn(f)
+		return fileConn(fds[0], "asyncnet-probe")
 	}, &peers
 }

@@ -2,7 +2,6 @@ package adapters
 
 import (
 	"net"
-	"os"
 
 	"github.com/panjf2000/gnet/v2"
 
@@ -69,9 +68,7 @@ func (t *tail) run() {
 	if t.pending.Len() == 0 {
 		return
 	}
-	f := os.NewFile(uintptr(t.fd), "asyncnet-tail")
-	nc, err := net.FileConn(f)
-	_ = f.Close()
+	nc, err := fileConn(t.fd, "asyncnet-tail")
 	t.fd = -1
 	if err != nil {
 		return

@@ -7,7 +7,7 @@ import (
 	"net/netip"
 	"time"
 
-	_ "github.com/asyncnet/asyncnet/adapters" // registers the gnet transport
+	_ "github.com/asyncnet/asyncnet/adapters" // links in gnet, the transport of Loops given none
 	"github.com/asyncnet/asyncnet/conditions"
 	"github.com/asyncnet/asyncnet/core"
 	"github.com/asyncnet/asyncnet/internal/netaddr"
@@ -45,6 +45,22 @@ func WithDialTimeout(d time.Duration) core.ConnectDialOption {
 			return fmt.Errorf("negative duration %v", d)
 		}
 		st.DialTimeout = d
+		return nil
+	})
+}
+
+// OnShutdown sets how the Loop's Shutdown asks the socket to finish,
+// instead of closing it gracefully at once: fn runs on the socket's
+// reactor (once it is connected, if it is still connecting) and should
+// let the exchange under way finish, then Close the socket. A proxy gives
+// it to its backend connections, whose replies its clients still wait
+// for. fn runs once per socket; the Shutdown's context bounds the wait.
+func OnShutdown(fn func(s *core.Socket)) Option {
+	return core.NewConnectOption("client.OnShutdown", func(st *core.Settings) error {
+		if fn == nil {
+			return fmt.Errorf("nil callback")
+		}
+		st.OnShutdown = fn
 		return nil
 	})
 }

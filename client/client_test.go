@@ -59,7 +59,7 @@ func TestSimpleClientServer(t *testing.T) {
 			_, err = s.Write([]byte("i "))
 			require.NoError(t, err)
 		}
-	}, core.WithNumLoops(1))
+	}, core.WithReactors(1))
 	require.Equal(t, 2, serverReqs)
 	require.Equal(t, []string{"hai ", "hai "}, serverData)
 	require.Equal(t, 2, connectNum)
@@ -162,7 +162,7 @@ func TestHostNames(t *testing.T) {
 				core.OnEvent(func(_ *core.Socket, ev error) { t.Error(ev) }))
 			require.NoError(t, err)
 		}
-	}, core.WithNumLoops(1))
+	}, core.WithReactors(1))
 	sort.Strings(got)
 	require.Len(t, got, 2)
 	require.True(t, strings.HasPrefix(got[0], "v4.test@127.0.0.1:"), got[0])
@@ -194,7 +194,7 @@ func TestConnectFromCallback(t *testing.T) {
 			_ = backend.Close()
 		}, client.WithData([]byte("proxied")))
 		require.NoError(t, err)
-	}, core.WithNumLoops(1))
+	}, core.WithReactors(1))
 	require.Equal(t, "PROXIED", reply)
 }
 
@@ -308,7 +308,7 @@ func TestNoOverlap(t *testing.T) {
 			}, client.WithData(bytes.Repeat([]byte{id}, size)))
 			require.NoError(t, err)
 		}
-	}, core.WithNumLoops(2))
+	}, core.WithReactors(2))
 	require.Len(t, replies, clients)
 	for id, n := range replies {
 		require.Equal(t, size, n, "client %d", id)
@@ -402,7 +402,9 @@ func TestDialComposesCallbacks(t *testing.T) {
 	defer func() {
 		require.NoError(t, l.Shutdown(context.Background()))
 	}()
-	srv, err := server.TCPServer(l, "127.0.0.1:0", ignore, core.OnConnect(func(s *core.Socket) { _ = s.ForceClose() }))
+	// The server resets the connection when the client speaks, not at
+	// once: a reset before the client's side is set up is a failed Dial.
+	srv, err := server.TCPServer(l, "127.0.0.1:0", func(s *core.Socket, _ []byte) { _ = s.ForceClose() })
 	require.NoError(t, err)
 	connected := make(chan struct{}, 1)
 	events := make(chan error, 1)
@@ -412,6 +414,8 @@ func TestDialComposesCallbacks(t *testing.T) {
 	require.NoError(t, err)
 	defer c.Close()
 	testutil.Recv(t, connected, "the user's OnConnect")
+	_, err = c.Write([]byte("x"))
+	require.NoError(t, err)
 	_, err = io.ReadAll(c)
 	require.Error(t, err, "the server reset the connection")
 	require.ErrorIs(t, testutil.Recv(t, events, "the user's OnEvent"), conditions.TCPReset)

@@ -24,7 +24,8 @@
 // An [*Error] names the operation and the address ("asyncnet: connect
 // 127.0.0.1:9: connection refused"), carries the socket it happened on (read
 // it with core.TCPSocket), and unwraps to the operating-system error, so
-// errors.Is(ev, syscall.ECONNRESET) and errors.As(ev, &*net.OpError) work.
+// errors.Is(ev, syscall.ECONNRESET) works, and so does errors.As with a
+// target of type **net.OpError (var op *net.OpError; errors.As(ev, &op)).
 //
 // # Concurrency
 //

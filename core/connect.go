@@ -85,7 +85,7 @@ func (s *Socket) Connect(addr string, dial DialFunc) error {
 		return ErrLoopNotRunning
 	}
 	ctx, cancel := context.WithCancel(l.ctx)
-	s.state = stConnecting
+	s.setStateLocked(stConnecting)
 	s.cancelDial = cancel
 	s.peer = addr
 	s.mu.Unlock()
@@ -181,7 +181,7 @@ func (l *Loop) unpend(s *Socket) {
 func (s *Socket) isOpened() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.opened
+	return s.r != nil
 }
 
 // enroll hands nc to r's transport reactor. It must not run on a reactor.
@@ -204,12 +204,12 @@ func (s *Socket) attach(nc net.Conn) error {
 		return err
 	}
 	s.mu.Lock()
-	opened, state := s.opened, s.state
+	opened, state := s.r != nil, s.state
 	s.mu.Unlock()
 	if opened {
 		return nil
 	}
-	if state == stClosed || !s.loop.running() { // closed while it was being enrolled
+	if state >= stClosed || !s.loop.running() { // closed while it was being enrolled
 		s.finish()
 		return nil
 	}

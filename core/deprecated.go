@@ -53,6 +53,12 @@ type Conn = transport.Conn
 // is by client, server and stream).
 func SetDefaultTransport(newTransport func() Transport) { deftransport.Set(newTransport) }
 
+// Drains reports whether the socket hands the bytes it receives to its
+// read callback: the opposite of KeepsReads.
+//
+// Deprecated: use KeepsReads.
+func (s *Socket) Drains() bool { return !s.KeepsReads() }
+
 // Listener is the old name of Server.
 //
 // Deprecated: use Server.

@@ -21,11 +21,11 @@
 //
 // # Concurrency
 //
-// A Loop runs N reactors (WithNumLoops; default GOMAXPROCS). Every server
+// A Loop runs N reactors (WithReactors; default GOMAXPROCS). Every server
 // and outgoing connection of the Loop is served by those same reactors.
 // Each socket belongs to one reactor, and all of its callbacks run on that
 // reactor's goroutine, one at a time. Callbacks of different sockets may run
-// in parallel on different reactors; with WithNumLoops(1) nothing ever runs
+// in parallel on different reactors; with WithReactors(1) nothing ever runs
 // in parallel: the start function, every callback of every socket and
 // server, all on one goroutine, as in cl-async.
 //

@@ -27,7 +27,7 @@ func ExampleStartEventLoop() {
 		if err != nil {
 			fmt.Println(err)
 		}
-	}, core.WithNumLoops(1))
+	}, core.WithReactors(1))
 	fmt.Println("loop ended:", err)
 	// Output:
 	// echoed "hello"

@@ -479,5 +479,52 @@ func TestStatsUnderChurn(t *testing.T) {
 			}
 		}()
 	}))
-	require.Equal(t, core.Stats{}, l.Stats())
+	st := l.Stats()
+	held := st
+	held.Counters = core.Counters{}
+	require.Equal(t, core.Stats{}, held, "nothing held")
+	total := uint64(workers * conns * rounds)
+	require.Equal(t, total, st.Accepted)
+	require.Equal(t, total, st.Connected)
+	require.Equal(t, total, st.ClosedByApp, "the clients closed theirs")
+	require.Equal(t, total, st.ClosedEOF, "the server's sockets closed at the clients' end of file")
+}
+
+// TestTimersRunBesideABusyProducer: a producer that writes from OnDrain to
+// a peer that keeps up makes work for its reactor without end; the
+// reactor still serves its timers meanwhile (one reactor: the Interval
+// shares it with the producer).
+func TestTimersRunBesideABusyProducer(t *testing.T) {
+	const total = 32 << 20
+	chunk := make([]byte, 256<<10)
+	var runs atomic.Int64
+	var sent int
+	produce := func(s *core.Socket) {
+		for t0 := time.Now(); time.Since(t0) < 2*time.Millisecond; { // a producer that takes its time
+		}
+		for sent < total && !s.Congested() {
+			_, _ = s.Write(chunk)
+			sent += len(chunk)
+		}
+		if sent >= total {
+			_ = s.Close()
+		}
+	}
+	l := core.NewLoop(core.WithReactors(1), core.WithStayRunning(), core.WithTickInterval(time.Millisecond))
+	require.NoError(t, l.Start(nil))
+	t.Cleanup(func() { l.Exit(); _ = l.Wait() })
+	require.NoError(t, l.Interval(time.Millisecond, func() { runs.Add(1) }).Err())
+	srv, err := server.TCPServer(l, "127.0.0.1:0", func(s *core.Socket, _ []byte) {
+		_ = s.Disable(true, false)
+		produce(s)
+	}, core.OnDrain(produce))
+	require.NoError(t, err)
+	c := dial(t, srv.Addr().String())
+	_, err = c.Write([]byte("go"))
+	require.NoError(t, err)
+	before := runs.Load()
+	n, err := io.Copy(io.Discard, c)
+	require.NoError(t, err)
+	require.EqualValues(t, total, n)
+	require.Greater(t, runs.Load()-before, int64(5), "the Interval ran while the producer was busy")
 }

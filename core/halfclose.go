@@ -60,12 +60,13 @@ func (s *Socket) writeShut() bool {
 // Conn every byte it still queues (the Conn delivers them, then closes).
 // It reports whether the socket stays open. Reactor only.
 func (s *Socket) peerEnded(c transport.Conn) bool {
+	if s.hdr != nil {
+		return false // ended before its PROXY header (a balancer's health check): it closes quietly
+	}
 	s.endReading(c, io.EOF) // what is kept stays readable
-	if s.cfg.halfOpen && !s.closed.Load() && !s.fin {
+	if s.cfg.halfOpen && !s.isClosed() && s.wr == wrOpen {
 		s.peerEOF = true
-		if s.tmo != nil {
-			s.r.wheel.remove(&s.tmo.rt) // nothing more to read
-		}
+		s.stopReadTimeout() // nothing more to read
 		s.loop.deliver(s, s.cbs.Load().event, s.condition(conditions.TCPEOF, "read", io.EOF))
 		return true
 	}

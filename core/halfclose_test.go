@@ -202,3 +202,47 @@ func TestPausedSocketEndedBothWays(t *testing.T) {
 		})
 	}
 }
+
+// TestCloseWriteAfterPeerReset: a CloseWrite racing the peer's reset
+// reports the reset (conditions.TCPReset), never a bare "not connected".
+// Clients send a request and reset at once; the server replies and
+// half-closes as the request arrives.
+func TestCloseWriteAfterPeerReset(t *testing.T) {
+	odd := make(chan error, 64)
+	addr := serve(t, func(s *core.Socket, _ []byte) {
+		_, _ = s.Write([]byte("reply"))
+		_ = s.CloseWrite()
+	}, core.OnEvent(func(_ *core.Socket, ev error) {
+		if !errors.Is(ev, conditions.TCPReset) && !errors.Is(ev, conditions.TCPEOF) {
+			select {
+			case odd <- ev:
+			default:
+			}
+		}
+	}))
+	const clients, each = 4, 400
+	done := make(chan error, clients)
+	for range clients {
+		go func() {
+			for range each {
+				c, err := net.Dial("tcp", addr)
+				if err != nil {
+					done <- err
+					return
+				}
+				_, _ = c.Write([]byte("request"))
+				_ = c.(*net.TCPConn).SetLinger(0) // close with a reset
+				_ = c.Close()
+			}
+			done <- nil
+		}()
+	}
+	for range clients {
+		require.NoError(t, testutil.Recv(t, done, "a client's connections"))
+	}
+	select {
+	case ev := <-odd:
+		t.Fatalf("a reset reported as something else: %v", ev)
+	default:
+	}
+}

@@ -12,9 +12,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"golang.org/x/sys/unix"
 
-	"github.com/asyncnet/asyncnet/adapters"
 	"github.com/asyncnet/asyncnet/client"
 	"github.com/asyncnet/asyncnet/core"
 	"github.com/asyncnet/asyncnet/internal/testutil"
@@ -201,6 +199,37 @@ func TestShutdownDropsTimers(t *testing.T) {
 	require.Zero(t, l.Stats().Timers)
 }
 
+// TestTimerMadeDuringShutdownRuns: a Delay made in an OnShutdown callback
+// runs when due, whichever reactor it lands on and whenever that reactor
+// gets to the Shutdown: it is not one of the timers the Shutdown drops.
+func TestTimerMadeDuringShutdownRuns(t *testing.T) {
+	for round := range 20 {
+		l, wait := startLoop(t, core.WithReactors(4))
+		srv, err := server.TCPServer(l, "127.0.0.1:0", echo, server.OnShutdown(func(s *core.Socket) {
+			require.NoError(t, l.Delay(5*time.Millisecond, func() { _ = s.Close() }).Err())
+		}))
+		require.NoError(t, err)
+		var conns []net.Conn
+		for range 8 {
+			c := dial(t, srv.Addr().String())
+			_, err := c.Write([]byte("hi"))
+			require.NoError(t, err)
+			_, err = io.ReadFull(c, make([]byte, 2)) // the server has it open
+			require.NoError(t, err)
+			conns = append(conns, c)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), testutil.Timeout)
+		err = l.Shutdown(ctx)
+		cancel()
+		require.NoError(t, err, "round %d: a Delay made in OnShutdown never ran", round)
+		require.NoError(t, wait())
+		for _, c := range conns {
+			_, err := io.ReadAll(c)
+			require.NoError(t, err, "closed gracefully")
+		}
+	}
+}
+
 // TestShutdownMisuse: from a reactor Shutdown returns ErrInReactor; on a
 // Loop not started, ErrLoopNotRunning; on an ended one, nil.
 func TestShutdownMisuse(t *testing.T) {
@@ -218,7 +247,7 @@ func TestShutdownMisuse(t *testing.T) {
 	require.ErrorIs(t, l.Shutdown(context.Background()), core.ErrLoopNotRunning)
 	require.NoError(t, l.Run(nil))
 	require.NoError(t, l.Shutdown(context.Background()))
-	//nolint:staticcheck // SA1012: a nil context is the misuse under test
+	//lint:ignore SA1012 a nil context is the misuse under test
 	testutil.RequireArgError(t, l.Shutdown(nil), "ctx")
 }
 
@@ -251,57 +280,5 @@ func TestShutdownRacesExitAndClose(t *testing.T) {
 		wg.Wait()
 		require.NoError(t, wait())
 		_ = c.Close()
-	}
-}
-
-// TestTCPKeepAlive: accepted and dialled sockets get keepalive with the
-// idle time asked for (15s by default, like Go's net), or none.
-func TestTCPKeepAlive(t *testing.T) {
-	type probe struct{ on, idle int }
-	read := func(s *core.Socket) probe {
-		fd := adapters.SocketC(s).Fd()
-		on, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE)
-		require.NoError(t, err)
-		idle, err := unix.GetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_KEEPIDLE)
-		require.NoError(t, err)
-		return probe{on: on, idle: idle}
-	}
-	tests := []struct {
-		name      string
-		keepAlive time.Duration // 0: no option
-		want      probe
-	}{
-		{name: "default", want: probe{on: 1, idle: 15}},
-		{name: "7s", keepAlive: 7 * time.Second, want: probe{on: 1, idle: 7}},
-		{name: "off", keepAlive: -1, want: probe{on: 0}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var accepted, dialled probe
-			srvOpts := []server.Option{core.OnConnect(func(s *core.Socket) {
-				accepted = read(s)
-				_ = s.Close()
-			})}
-			var cliOpts []client.Option
-			if tt.keepAlive != 0 {
-				srvOpts = append(srvOpts, core.WithTCPKeepAlive(tt.keepAlive))
-				cliOpts = append(cliOpts, core.WithTCPKeepAlive(tt.keepAlive))
-			}
-			testutil.Run(t, func(l *core.Loop) {
-				srv, err := server.TCPServer(l, "127.0.0.1:0", echo, srvOpts...)
-				require.NoError(t, err)
-				_, err = client.TCPConnect(l, srv.Addr().String(), echo, append(cliOpts,
-					core.OnConnect(func(s *core.Socket) { dialled = read(s) }),
-					core.OnEvent(func(*core.Socket, error) { _ = srv.Close() }))...)
-				require.NoError(t, err)
-			})
-			if tt.want.on == 0 {
-				require.Zero(t, accepted.on)
-				require.Zero(t, dialled.on)
-				return
-			}
-			require.Equal(t, tt.want, accepted, "accepted")
-			require.Equal(t, tt.want, dialled, "dialled")
-		})
 	}
 }

@@ -131,7 +131,7 @@ func TestOneLoopNeverOverlaps(t *testing.T) {
 			require.NoError(t, err)
 			_ = c
 		}
-	}, core.WithNumLoops(1))
+	}, core.WithReactors(1))
 	require.Greater(t, calls.Load(), int32(clients*2))
 	require.Zero(t, overlaps.Load(), "callbacks overlapped")
 }
@@ -161,7 +161,7 @@ func TestServersShareReactors(t *testing.T) {
 		for _, srv := range servers {
 			require.NoError(t, srv.Close())
 		}
-	}, core.WithNumLoops(2))
+	}, core.WithNumLoops(2)) // the old name keeps working
 }
 
 func TestPanicEndsRun(t *testing.T) {
@@ -273,8 +273,12 @@ func TestStats(t *testing.T) {
 		st := l.Stats() // the connects are pending or done, never lost
 		require.Equal(t, n, st.PendingConnects+st.OutgoingSockets)
 	}))
-	require.Equal(t, core.Stats{IncomingSockets: n, OutgoingSockets: n, Servers: 1}, during)
-	require.Equal(t, core.Stats{}, l.Stats(), "everything closed")
+	require.Equal(t, core.Stats{IncomingSockets: n, OutgoingSockets: n, Servers: 1,
+		Counters: core.Counters{Accepted: n, Connected: n}}, during)
+	st := l.Stats()
+	require.EqualValues(t, 2*n, st.ClosedByApp+st.ClosedEOF, "closed by the application (or the peer's end of file came first)")
+	st.ClosedByApp, st.ClosedEOF = 0, 0
+	require.Equal(t, core.Stats{Counters: core.Counters{Accepted: n, Connected: n}}, st, "everything closed")
 }
 
 func TestPendingConnectsStat(t *testing.T) {

@@ -111,7 +111,7 @@ type Settings struct {
 	ReadFromDial   bool          // client.WithReadTimeoutFromDial: the read timeout also bounds the connect
 	Backlog        int           // server.WithBacklog, when BacklogSet; < 0 means the system's maximum
 	BacklogSet     bool          // server.WithBacklog was given
-	OnShutdown     func(*Socket) // server.OnShutdown: how a Shutdown asks an accepted socket to finish
+	OnShutdown     func(*Socket) // server.OnShutdown, client.OnShutdown: how a Shutdown asks the socket to finish
 	ReusePort      bool          // server.WithReusePort
 	ProxyProtocol  bool          // server.WithProxyProtocol
 	SocketFileMode uint32        // server.WithSocketMode (pipes); 0 means the umask's

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"io"
+	"os"
 	"syscall"
 	"testing"
 	"time"
@@ -117,4 +118,40 @@ func TestPauseWhileSendingDrains(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, sha256.Sum256(payload), sha256.Sum256(got))
 	require.Zero(t, testutil.Recv(t, drained, "OnDrain after every byte went out"))
+}
+
+// TestPauseAndResumeReading: PauseReading holds what the peer sends (no
+// read callback runs), ResumeReading delivers it, in order; PauseWriting
+// holds what is written until ResumeWriting.
+func TestPauseAndResumeReading(t *testing.T) {
+	got := make(chan string, 4)
+	paused := make(chan *core.Socket, 1)
+	addr := serve(t, func(s *core.Socket, data []byte) { got <- string(data) },
+		core.OnConnect(func(s *core.Socket) {
+			require.NoError(t, s.PauseReading())
+			require.NoError(t, s.PauseWriting())
+			_, _ = s.Write([]byte("held"))
+			paused <- s
+		}))
+	c := dial(t, addr)
+	s := testutil.Recv(t, paused, "the paused socket")
+	_, err := c.Write([]byte("while paused"))
+	require.NoError(t, err)
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(50*time.Millisecond)))
+	_, err = c.Read(make([]byte, 1))
+	require.ErrorIs(t, err, os.ErrDeadlineExceeded, "nothing written while writing is paused")
+	select {
+	case data := <-got:
+		t.Fatalf("a read callback ran while reading was paused: %q", data)
+	default:
+	}
+	require.NoError(t, s.ResumeWriting())
+	require.NoError(t, c.SetReadDeadline(time.Time{}))
+	buf := make([]byte, len("held"))
+	_, err = io.ReadFull(c, buf)
+	require.NoError(t, err)
+	require.Equal(t, "held", string(buf))
+	require.NoError(t, s.ResumeReading())
+	require.Equal(t, "while paused", testutil.Recv(t, got, "the bytes sent while paused"))
+	require.False(t, s.KeepsReads())
 }

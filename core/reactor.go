@@ -4,8 +4,10 @@ import (
 	"math"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/asyncnet/asyncnet/core/transport"
+	"github.com/asyncnet/asyncnet/internal/goid"
 )
 
 // reactor is the Loop's side of one transport reactor.
@@ -40,6 +42,7 @@ type reactor struct {
 	conns      atomic.Int32  // open connections, for leastLoaded
 	bytesIn    atomic.Int64  // Stats.BytesBufferedIn of this reactor's sockets
 	bytesOut   atomic.Int64  // Stats.BytesBufferedOut: the unsent bytes of this reactor's sockets
+	count      reactorCounts // Stats.Counters of this reactor's sockets
 	nextDue    atomic.Int64  // the wheel's nextDue: tick then
 	tickQueued atomic.Bool   // a tick is queued in the transport
 
@@ -59,7 +62,7 @@ func newReactor(l *Loop, idx int, tr Reactor) *reactor {
 func (r *reactor) enter() {
 	r.depth++
 	if r.gid.Load() == 0 {
-		r.gid.Store(gid())
+		r.gid.Store(goid.ID())
 	}
 	if r.depth == 1 {
 		r.mu.Lock()
@@ -68,19 +71,42 @@ func (r *reactor) enter() {
 	}
 }
 
-// exit ends a dispatch; the outermost one drains the queued work. Reactor only.
+// dispatchBudget bounds how long one dispatch drains queued work: work
+// that makes more work (a producer writing from OnDrain to a fast peer)
+// goes on after the transport has served its other connections and its
+// timers, rather than holding the reactor for ever. The clock is read only
+// by a dispatch that has a second round of work: most have one.
+const dispatchBudget = time.Millisecond
+
+// exit ends a dispatch; the outermost one drains the queued work, until
+// it is done or has taken dispatchBudget, when it leaves the rest to a
+// wake. Reactor only.
 func (r *reactor) exit() {
 	if r.depth > 1 {
 		r.depth--
 		return
 	}
-	for {
+	var since time.Time
+	for round := 0; ; round++ {
 		r.mu.Lock()
 		socks, tasks := r.dirty, r.tasks
 		if len(socks) == 0 && len(tasks) == 0 {
 			r.active = false
 			r.mu.Unlock()
 			r.depth = 0
+			return
+		}
+		switch {
+		case round == 1:
+			since = time.Now()
+		case round > 1 && time.Since(since) > dispatchBudget:
+			r.active = false
+			wake := r.wakeLocked()
+			r.mu.Unlock()
+			r.depth = 0
+			if wake {
+				r.wake()
+			}
 			return
 		}
 		r.dirty, r.tasks = r.spareS, r.spareT

@@ -19,7 +19,10 @@ import (
 // server: every server stops accepting at once and asks each of its open
 // connections to finish (its OnShutdown callback, by default a graceful
 // Close); every other socket (outgoing ones, including those still
-// connecting) closes gracefully, delivering what was written; timers that
+// connecting) closes gracefully, delivering what was written, unless it
+// was given client.OnShutdown, which is called instead (once it is
+// connected; a proxy lets its backend connection finish the reply under
+// way, say); timers that
 // are pending are dropped, and timers started from now on do not keep the
 // Loop going. Shutdown waits until everything has closed, then Run returns
 // nil, and so does Shutdown. If ctx ends first, Shutdown force-closes what
@@ -77,7 +80,9 @@ func (l *Loop) beginShutdown() {
 		}
 	})
 	for _, s := range pending {
-		_ = s.Close() // delivered once connected, then FIN
+		if s.cfg.onShutdown == nil {
+			_ = s.Close() // delivered once connected, then FIN
+		} // else asked once connected (open)
 	}
 	l.releaseStay()
 	l.releasePersistent()
@@ -97,14 +102,15 @@ func (l *Loop) releasePersistent() {
 	}
 }
 
-// shutdown asks every open socket of r to finish and drops r's timers.
-// Reactor only.
+// shutdown asks every open socket of r to finish and drops r's timers
+// that were pending when the Shutdown began (those made since, in an
+// OnShutdown callback say, run when due). Reactor only.
 func (r *reactor) shutdown() {
 	for _, s := range slices.Clone(r.socks) { // closing one changes the list
 		s.finishUp()
 	}
 	r.wheel.each(func(n *timerNode) {
-		if t, ok := n.owner.(*Timer); ok {
+		if t, ok := n.owner.(*Timer); ok && t.held {
 			t.drop()
 		}
 	})
@@ -130,14 +136,14 @@ func (r *reactor) forceServer(cfg *sockConfig) {
 	}
 }
 
-// finishUp asks s, once, to finish: its server's OnShutdown callback, or
-// else a graceful Close. Reactor only.
+// finishUp asks s, once, to finish: its OnShutdown callback (its
+// server's, or client.OnShutdown), or else a graceful Close. Reactor only.
 func (s *Socket) finishUp() {
-	if s.askedToEnd || s.closed.Load() {
+	if s.askedToEnd || s.isClosed() {
 		return
 	}
 	s.askedToEnd = true
-	if fn := s.cfg.onShutdown; fn != nil && s.incoming {
+	if fn := s.cfg.onShutdown; fn != nil && s.hdr == nil { // not before the application has it
 		s.callSocket(fn)
 		return
 	}

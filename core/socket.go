@@ -3,13 +3,13 @@ package core
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/asyncnet/asyncnet/conditions"
+	"github.com/asyncnet/asyncnet/core/transport"
 	"github.com/asyncnet/asyncnet/internal/buf"
 )
 
@@ -33,31 +33,26 @@ type Socket struct {
 
 	cbs atomic.Pointer[callbacks] // &cfg.cbs, or the socket's own after WriteSocketData
 
-	closed     atomic.Bool  // Closed(): set as soon as Close is called or the socket fails
-	congestedA atomic.Bool  // Congested(): mirrors congested
-	readOffA   atomic.Bool  // mirrors readOff, for the reactor's read loop
-	unsent     atomic.Int64 // bytes written that the kernel has not taken yet, wherever they are
+	stateA     atomic.Uint32 // state, for readers without mu (Closed, the reactor's read loop)
+	congestedA atomic.Bool   // Congested(): mirrors congested
+	readOffA   atomic.Bool   // mirrors readOff, for the reactor's read loop
+	unsent     atomic.Int64  // bytes written that the kernel has not taken yet, wherever they are
 
 	mu         sync.Mutex // protects the fields below
-	state      sockState
-	r          *reactor  // owning reactor, set when connected
-	out        buf.Queue // written bytes not yet handed to the transport
-	written    uint64    // bytes written so far: the write callback's marks count them
-	scheduled  bool      // s is queued on r (or will be processed at open)
-	forced     bool      // ForceClose or an overflow: drop what is unsent
-	userClosed bool      // Close or ForceClose was called
-	opened     bool      // the transport opened it
-	finished   bool      // the Loop's hold on s was released
+	state      sockState  // see the table above sockState; set with setStateLocked
+	r          *reactor   // owning reactor, set when the transport opens it
+	out        buf.Queue  // written bytes not yet handed to the transport
+	written    uint64     // bytes written so far: the write callback's marks count them
+	scheduled  bool       // s is queued on r (or will be processed at open)
+	userClosed bool       // Close or ForceClose was called: no closing event
+	wrShut     bool       // CloseWrite was called (the writing side's state; see wrPhase)
 	done       chan struct{}
 	data       any
 	peer       string // the dial address of an outgoing socket; else see peerLocked
 	laddr      net.Addr
 	raddr      net.Addr
 	cancelDial context.CancelFunc
-	kbase      uint64 // bytes the kernel had taken before the transport got the socket
-	kbaseOK    bool
 	failed     error // the condition of a close asyncnet decided off the reactor (a refused write)
-	wrShut     bool  // CloseWrite was called
 
 	// Flow control as the application asked for it; the reactor applies it.
 	readTimeout  time.Duration
@@ -71,15 +66,48 @@ type Socket struct {
 	reactorState // fields only the owning reactor touches
 }
 
+// A socket's life is one state word, state, which any goroutine moves on
+// under mu (stateA mirrors it for readers without the lock). It only ever
+// moves down this table:
+//
+//	state         entered by                                     leaves for
+//	stNew         NewSocket; accepted, not opened yet            Connecting, Open, Closed
+//	stConnecting  Connect (its dial runs)                        Open, Closing, Closed
+//	stOpen        the transport opened it (OnOpen)               Closing, Aborting, Closed
+//	stClosing     Close: the written bytes go out, then FIN      Aborting, Closed
+//	stAborting    ForceClose, a refused write: unsent dropped    Closed
+//	stClosed      the connection is gone (OnClose), or never was Done
+//	stDone        its event delivered; the Loop's hold released  -
+//
+// Closed reports true from stClosing on. Two directions may end first
+// without closing the socket, and are flags beside the word: wrShut
+// (CloseWrite: FIN once what was written has gone; set in any state before
+// stClosing) and, on the reactor, peerEOF (the peer ended its side and
+// WithAllowHalfOpen keeps the socket open for writing). On the reactor,
+// wr follows the writing side of the connection itself (wrPhase); the
+// other fields are bookkeeping (scheduled, ctl, evDone, askedToEnd,
+// refillQueued) or flow control (readOff, writeOff, rdPaused, wrPaused,
+// congested), not states.
 type sockState uint8
 
 const (
-	stNew        sockState = iota // created, not connecting yet (NewSocket)
+	stNew        sockState = iota // created, not connecting yet (NewSocket), or accepted and not opened yet
 	stConnecting                  // resolving and connecting
 	stOpen                        // connected
 	stClosing                     // Close called: flushing what was written, then FIN
-	stClosed                      // closed: nothing more happens
+	stAborting                    // ForceClose or an overflow: closed at once, unsent bytes dropped
+	stClosed                      // the connection is gone: nothing more happens
+	stDone                        // finished: the Loop's hold is released, Done is closed
 )
+
+// setStateLocked moves s to st. Call with s.mu held.
+func (s *Socket) setStateLocked(st sockState) {
+	s.state = st
+	s.stateA.Store(uint32(st))
+}
+
+// isClosed reports whether the socket is closing or closed, without mu.
+func (s *Socket) isClosed() bool { return s.stateA.Load() >= uint32(stClosing) }
 
 // newSocket returns a socket of l with the callbacks and settings of st.
 // The Loop holds it until finish.
@@ -138,8 +166,9 @@ type sockConfig struct {
 	low, high  int // WithWriteWatermarks
 	handLimit  int // the most written bytes the transport holds for a socket at a time (see handLimitFor)
 	overflow   OverflowPolicy
-	onShutdown func(*Socket) // a server's OnShutdown
+	onShutdown func(*Socket) // server.OnShutdown or client.OnShutdown
 	halfOpen   bool          // WithAllowHalfOpen
+	proxy      bool          // server.WithProxyProtocol
 
 	st           *Settings    // the settings it was made from (Socket.Settings)
 	live         atomic.Int64 // sockets made with this config, not finished yet
@@ -164,163 +193,11 @@ func newSockConfig(onRead ReadFunc, st *Settings) *sockConfig {
 		st:           st,
 		onShutdown:   st.OnShutdown,
 		halfOpen:     st.AllowHalfOpen,
+		proxy:        st.ProxyProtocol,
 		dontDrain:    st.DontDrainReadBuffer,
 		readTimeout:  st.ReadTimeout,
 		writeTimeout: st.WriteTimeout,
 	}
-}
-
-// handLimitFor returns how many written bytes a socket with write cap
-// maxWrite lets its transport hold at a time. The transport copies what
-// the kernel does not take at once, and the socket keeps its own copy of
-// those bytes until the kernel has them (to finish them if the peer ends
-// its side first), so this much is held twice: a sixteenth of the cap,
-// between one block and 4 MiB. The rest waits in the socket's queue, once.
-func handLimitFor(maxWrite int) int {
-	return min(max(maxWrite/16, buf.BlockSize), 4<<20)
-}
-
-// Write writes p to the socket and returns len(p). p is copied, so it may be
-// reused at once. Bytes written before the socket is connected are sent,
-// in order, once it is (after the connect callback). It never blocks: when
-// the peer reads slower than the program writes, the bytes wait in memory,
-// Congested turns true past the high watermark, and a Write that would take
-// the unsent bytes past WithMaxWriteBuffer is refused: it writes nothing and
-// returns an error matching ErrWriteBufferFull, and, unless the socket was
-// made with WithWriteOverflow(OverflowRefuse), the socket is force-closed
-// and its event callback gets the same condition, so that the peer never
-// receives a stream with a hole in it. Write does not enable a socket whose
-// writing is disabled (its bytes wait for Enable); WriteSocketData does. It
-// is the equivalent of cl-async's write-socket-data. Safe to call from any
-// goroutine.
-func (s *Socket) Write(p []byte) (int, error) {
-	if s == nil || s.loop == nil {
-		return 0, zeroSocket("Socket.Write")
-	}
-	s.mu.Lock()
-	if s.state >= stClosing || !s.loop.running() {
-		err := s.closedErrLocked("write")
-		s.mu.Unlock()
-		return 0, err
-	}
-	if s.wrShut {
-		err := &conditions.Error{Kind: conditions.SocketClosed, Op: "write", Addr: s.peerLocked(), Socket: s, Err: errWriteClosed}
-		s.mu.Unlock()
-		return 0, err
-	}
-	if len(p) == 0 {
-		s.mu.Unlock()
-		return 0, nil
-	}
-	unsent := s.unsent.Load() + int64(len(p))
-	if unsent > int64(s.cfg.maxWrite) {
-		return 0, s.refuseLocked(unsent) // unlocks
-	}
-	_, _ = s.out.Write(p)
-	s.written += uint64(len(p))
-	s.addUnsentLocked(int64(len(p)))
-	if !s.congested && unsent >= int64(s.cfg.high) {
-		s.congested = true
-		s.congestedA.Store(true)
-	}
-	r := s.scheduleLocked()
-	s.mu.Unlock()
-	if r != nil {
-		r.mark(s)
-	}
-	return len(p), nil
-}
-
-// refuseLocked refuses a write that would leave unsent bytes unsent past
-// the cap, closing the socket unless its policy is OverflowRefuse, and
-// returns the error. Call with s.mu held; it unlocks it.
-func (s *Socket) refuseLocked(unsent int64) error {
-	cause := fmt.Errorf("%w: %d bytes would be unsent, limit %d", ErrWriteBufferFull, unsent, s.cfg.maxWrite)
-	if s.cfg.overflow == OverflowRefuse {
-		err := &conditions.Error{Kind: conditions.EventError, Op: "write", Addr: s.peerLocked(), Socket: s, Err: cause}
-		s.mu.Unlock()
-		return err
-	}
-	ev := &conditions.Error{Kind: conditions.TCPError, Op: "write", Addr: s.peerLocked(), Socket: s, Err: cause}
-	s.failed = ev
-	s.closeLocked(true, false) // unlocks
-	return ev
-}
-
-// addUnsentLocked adds d to the socket's unsent bytes and to the Loop's
-// count of them (its reactor's share once connected). Call with s.mu held.
-func (s *Socket) addUnsentLocked(d int64) {
-	s.unsent.Add(d)
-	if s.r != nil {
-		s.r.bytesOut.Add(d)
-	} else {
-		s.loop.bytesOut.Add(d)
-	}
-}
-
-// dropOutLocked forgets the written bytes not yet handed to the transport,
-// for a socket that will send nothing more. (Those in flight are the
-// reactor's: they are dropped when the connection closes.) Call with s.mu
-// held.
-func (s *Socket) dropOutLocked() {
-	n := s.out.Len()
-	s.out.Reset()
-	s.addUnsentLocked(-int64(n))
-}
-
-// WriteSocketData writes p like Write, after replacing the socket's
-// callbacks with those given as options (OnRead, OnWrite, OnEvent, OnDrain),
-// for this write and every later one. As in cl-async, it enables writing if
-// Disable had disabled it, and reading too when it sets a read callback.
-// It is the equivalent of cl-async's write-socket-data with :read-cb,
-// :write-cb or :event-cb. Safe to call from any goroutine.
-func (s *Socket) WriteSocketData(p []byte, opts ...WriteOption) error {
-	const call = "Socket.WriteSocketData"
-	if s == nil || s.loop == nil {
-		return zeroSocket(call)
-	}
-	st, err := ResolveWrite(call, opts)
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	if s.state >= stClosing {
-		err := s.closedErrLocked("write")
-		s.mu.Unlock()
-		return err
-	}
-	if st.OnRead != nil || st.OnWrite != nil || st.OnEvent != nil || st.OnDrain != nil {
-		cb := *s.cbs.Load()
-		if st.OnRead != nil {
-			cb.read = st.OnRead
-		}
-		if st.OnWrite != nil {
-			cb.write = st.OnWrite
-		}
-		if st.OnEvent != nil {
-			cb.event = st.OnEvent
-		}
-		if st.OnDrain != nil {
-			cb.drain = st.OnDrain
-		}
-		s.cbs.Store(&cb)
-	}
-	var r *reactor
-	if s.writeOff && len(p) > 0 || s.readOff && st.OnRead != nil {
-		s.writeOff = s.writeOff && len(p) == 0
-		s.setReadOffLocked(s.readOff && st.OnRead == nil)
-		s.ctl = true
-		r = s.scheduleLocked()
-	}
-	s.mu.Unlock()
-	if r != nil {
-		r.mark(s)
-	}
-	if len(p) == 0 {
-		return nil
-	}
-	_, err = s.Write(p)
-	return err
 }
 
 // Close closes the socket gracefully: the bytes already written are
@@ -358,19 +235,17 @@ func (s *Socket) close(force bool) {
 // application asked for it (then no event is delivered). Call with s.mu
 // held; it unlocks it.
 func (s *Socket) closeLocked(force, user bool) {
-	if s.state == stClosed || (s.state == stClosing && (!force || s.forced)) {
+	if s.state >= stAborting || (s.state == stClosing && !force) {
 		s.mu.Unlock()
 		return
 	}
-	s.closed.Store(true)
 	s.userClosed = s.userClosed || user
 	if force {
-		s.forced = true
 		s.dropOutLocked()
 	}
 	switch s.state {
 	case stNew:
-		s.state = stClosed
+		s.setStateLocked(stClosed)
 		s.dropOutLocked()
 		ev := s.failed
 		s.mu.Unlock()
@@ -380,17 +255,21 @@ func (s *Socket) closeLocked(force, user bool) {
 		return
 	case stConnecting:
 		if force {
-			s.state = stClosed
+			s.setStateLocked(stClosed)
 			cancel := s.cancelDial
 			s.mu.Unlock()
 			cancel() // the dial goroutine finishes the socket
 			return
 		}
-		s.state = stClosing // flushed and closed once connected
+		s.setStateLocked(stClosing) // flushed and closed once connected
 		s.mu.Unlock()
 		return
 	}
-	s.state = stClosing
+	if force {
+		s.setStateLocked(stAborting)
+	} else {
+		s.setStateLocked(stClosing)
+	}
 	r := s.scheduleLocked()
 	s.mu.Unlock()
 	if r != nil {
@@ -401,7 +280,7 @@ func (s *Socket) closeLocked(force, user bool) {
 // Closed reports whether the socket is closed, or closing after Close. It is
 // the equivalent of cl-async's socket-closed-p. Safe to call from any
 // goroutine.
-func (s *Socket) Closed() bool { return s == nil || s.loop == nil || s.closed.Load() }
+func (s *Socket) Closed() bool { return s == nil || s.loop == nil || s.isClosed() }
 
 // Data returns the value stored with SetData (nil if none). It is the
 // equivalent of cl-async's socket-data. Safe to call from any goroutine.
@@ -457,10 +336,11 @@ func (s *Socket) Loop() *Loop {
 	return s.loop
 }
 
-// Drains reports whether the socket hands the bytes it receives to its read
-// callback (the default), or keeps them for Read (WithDontDrainReadBuffer).
-// Safe to call from any goroutine.
-func (s *Socket) Drains() bool { return s == nil || !s.dontDrain }
+// KeepsReads reports whether the socket keeps the bytes it receives for
+// Read (WithDontDrainReadBuffer: streams and NetConn need it), rather than
+// handing them to its read callback (the default). Safe to call from any
+// goroutine.
+func (s *Socket) KeepsReads() bool { return s != nil && s.dontDrain }
 
 // Settings returns a copy of the settings the socket was made with (its
 // entry point's options, resolved): for packages that add entry points,
@@ -477,12 +357,12 @@ func (s *Socket) Settings() Settings {
 // connected by this program (false). Safe to call from any goroutine.
 func (s *Socket) Incoming() bool { return s != nil && s.incoming }
 
-// Conn returns the transport's connection (a gnet.Conn with the default
-// transport), or nil when the socket is not connected. The connection may
-// only be used on the socket's reactor, inside its callbacks; using it to
-// read or write bypasses the Socket. See adapters.SocketC. Must be called
-// on the socket's reactor (inside a callback).
-func (s *Socket) Conn() Conn {
+// Conn returns the transport's side of the connection, or nil when the
+// socket is not connected. It may only be used on the socket's reactor,
+// inside its callbacks, and using it to read or write bypasses the Socket:
+// it is for transports and their tools (adapters.SocketC returns the
+// gnet.Conn under it). Must be called on the socket's reactor.
+func (s *Socket) Conn() transport.Conn {
 	if s == nil {
 		return nil
 	}
@@ -539,8 +419,9 @@ func (s *Socket) condition(k *conditions.Kind, op string, err error) *conditions
 func (s *Socket) markClosed() (userClosed bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.state = stClosed
-	s.closed.Store(true)
+	if s.state < stClosed {
+		s.setStateLocked(stClosed)
+	}
 	s.dropOutLocked()
 	s.addUnsentLocked(-s.unsent.Load()) // and those in flight: the connection is gone
 	return s.userClosed
@@ -549,8 +430,8 @@ func (s *Socket) markClosed() (userClosed bool) {
 // finish releases the Loop's hold on s, once, and closes Done.
 func (s *Socket) finish() {
 	s.mu.Lock()
-	done := s.finished
-	s.finished = true
+	done := s.state == stDone
+	s.setStateLocked(stDone)
 	ch := s.done
 	s.mu.Unlock()
 	if !done {
@@ -575,7 +456,7 @@ func (s *Socket) Done() <-chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.done == nil {
-		if s.finished {
+		if s.state == stDone {
 			return closedChan
 		}
 		s.done = make(chan struct{}) // most sockets are never asked: made on demand

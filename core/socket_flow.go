@@ -62,6 +62,26 @@ func (s *Socket) Enable(read, write bool) error {
 	})
 }
 
+// PauseReading stops reading (Disable(true, false)): no read callback runs
+// until ResumeReading, the read timeout is suspended, and TCP flow control
+// holds the peer back; see Disable for what happens meanwhile. Safe to
+// call from any goroutine.
+func (s *Socket) PauseReading() error { return s.Disable(true, false) }
+
+// ResumeReading reads again after PauseReading (Enable(true, false)): the
+// bytes that came meanwhile are delivered first, in order. Safe to call
+// from any goroutine.
+func (s *Socket) ResumeReading() error { return s.Enable(true, false) }
+
+// PauseWriting holds written bytes in the socket (Disable(false, true))
+// until ResumeWriting; they count against WithMaxWriteBuffer, and a
+// graceful Close sends them regardless. Safe to call from any goroutine.
+func (s *Socket) PauseWriting() error { return s.Disable(false, true) }
+
+// ResumeWriting sends what PauseWriting held, in order (Enable(false,
+// true)). Safe to call from any goroutine.
+func (s *Socket) ResumeWriting() error { return s.Enable(false, true) }
+
 // Congested reports whether the socket's unsent bytes (written but not yet
 // taken by the kernel) have reached its high watermark and not yet fallen
 // back to its low one (see WithWriteWatermarks). A producer should stop
@@ -173,7 +193,14 @@ func (s *Socket) checkDrain() {
 	}
 	s.mu.Unlock()
 	if cb := s.cbs.Load().drain; drained && cb != nil {
-		s.callSocket(cb)
+		// After the work under way: a producer writing from OnDrain
+		// makes its next round a round of the reactor's (exit), which
+		// bounds how long they hold it.
+		s.r.post(func() {
+			if s.conn != nil {
+				s.callSocket(cb)
+			}
+		})
 	}
 }
 

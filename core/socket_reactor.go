@@ -19,9 +19,7 @@ import (
 // reactorState holds the Socket fields that only its reactor touches.
 type reactorState struct {
 	conn         transport.Conn // nil until opened, and again once closed
-	closing      bool           // Close asked: the Conn closes once the queue is handed over
-	closeSent    bool           // Conn.Close called
-	fin          bool           // Conn.CloseWrite called
+	wr           wrPhase        // the writing side of the connection
 	handed       uint64         // bytes handed to the Conn
 	connUnsent   int            // the Conn's Unsent, as of the last look
 	sent         uint64         // bytes the kernel took
@@ -37,8 +35,24 @@ type reactorState struct {
 	rdPaused     bool           // reading disabled, as applied
 	wrPaused     bool           // writing disabled, as applied
 	tmo          *timeouts      // nil until the socket first has a timeout
+	hdr          *proxyWait     // non-nil while the PROXY protocol header is awaited (proxy.go)
 	inStat       int64          // what s adds to its reactor's BytesBufferedIn
+	seenIn       int            // bytes the transport still held after the last OnTraffic (Counters.BytesRead)
 }
+
+// wrPhase is where the writing side of a socket's connection is, on its
+// reactor. It only moves forward: wrOpen, then wrFinSent (CloseWrite
+// applied: the Conn sends FIN), then wrClosing (Close applied: the Conn
+// closes once every written byte is handed to it), then wrCloseSent
+// (Conn.Close called); a phase may be skipped.
+type wrPhase uint8
+
+const (
+	wrOpen      wrPhase = iota // writing goes on
+	wrFinSent                  // Conn.CloseWrite called
+	wrClosing                  // Close asked: Conn.Close once the queue is handed over
+	wrCloseSent                // Conn.Close called
+)
 
 // socketEvents is a Socket as the transport's ConnHandler.
 type socketEvents Socket
@@ -61,7 +75,13 @@ func (e *socketEvents) OnTraffic(c transport.Conn) {
 	s := (*Socket)(e)
 	s.r.enter()
 	defer s.r.exit()
+	if n := c.InboundBuffered(); n > s.seenIn { // new bytes: those beyond what the last event left
+		bump(&s.r.count.bytesRead, uint64(n-s.seenIn))
+	}
 	s.readable(c)
+	if s.conn != nil {
+		s.seenIn = c.InboundBuffered()
+	}
 }
 
 // OnSent accounts for bytes the kernel took, and hands the Conn more.
@@ -100,7 +120,7 @@ func (e *socketEvents) OnClose(c transport.Conn, err error) {
 
 func (s *Socket) open(r *reactor, c transport.Conn) bool {
 	s.mu.Lock()
-	if s.state == stClosed || !s.loop.running() {
+	if s.state >= stClosed || !s.loop.running() {
 		s.mu.Unlock()
 		return false
 	}
@@ -109,11 +129,10 @@ func (s *Socket) open(r *reactor, c transport.Conn) bool {
 		s.loop.bytesOut.Add(-n)
 		r.bytesOut.Add(n)
 	}
-	s.opened = true
 	s.laddr, s.raddr = c.LocalAddr(), c.RemoteAddr()
-	closing := s.state == stClosing
+	closing := s.state >= stClosing
 	if !closing {
-		s.state = stOpen
+		s.setStateLocked(stOpen)
 	}
 	s.scheduled = true // processed below
 	s.mu.Unlock()
@@ -124,9 +143,13 @@ func (s *Socket) open(r *reactor, c transport.Conn) bool {
 	if !s.incoming {
 		s.loop.unpend(s)
 	}
-	s.loop.stats.connected(s.incoming)
-	if cb := s.cbs.Load().connect; cb != nil && !closing {
-		s.callSocket(cb)
+	if s.cfg.proxy && s.incoming && !closing {
+		s.awaitProxyHeader() // counted, and the connect callback run, once the header is in
+	} else {
+		r.count.opened(s.incoming)
+		if cb := s.cbs.Load().connect; cb != nil && !closing {
+			s.callSocket(cb)
+		}
 	}
 	if s.cfg.shutting.Load() || s.loop.shutting.Load() {
 		s.finishUp() // opened while a Shutdown was under way
@@ -141,8 +164,11 @@ func (s *Socket) open(r *reactor, c transport.Conn) bool {
 // within the bound of WithMaxReadBuffer.
 func (s *Socket) readable(c transport.Conn) {
 	s.readArrived()
-	if s.closed.Load() || !s.loop.running() {
+	if s.isClosed() || !s.loop.running() {
 		_, _ = c.Discard(-1)
+		return
+	}
+	if s.hdr != nil && !s.readProxyHeader(c) {
 		return
 	}
 	cb := s.cbs.Load().read
@@ -184,7 +210,7 @@ func (s *Socket) readable(c transport.Conn) {
 		if s.conn == nil {
 			return
 		}
-		if s.readOffA.Load() || s.closed.Load() { // the callback disabled reading, or closed
+		if s.readOffA.Load() || s.isClosed() { // the callback disabled reading, or closed
 			s.readable(c)
 			return
 		}
@@ -201,7 +227,7 @@ func (s *Socket) process() {
 		s.ctl = false
 		fl = flow{set: true, read: s.readTimeout, write: s.writeTimeout, readOff: s.readOff, writeOff: s.writeOff}
 	}
-	state, forced := s.state, s.forced
+	state := s.state
 	if s.failed != nil && s.cond == nil {
 		s.cond = s.failed
 	}
@@ -215,7 +241,7 @@ func (s *Socket) process() {
 	if c == nil {
 		return
 	}
-	if forced {
+	if state == stAborting {
 		_ = c.Abort(true) // the peer gets a reset; OnClose runs before it returns
 		return
 	}
@@ -229,8 +255,8 @@ func (s *Socket) process() {
 	if s.conn == nil {
 		return
 	}
-	if state == stClosing {
-		s.closing = true
+	if state == stClosing && s.wr < wrClosing {
+		s.wr = wrClosing
 	}
 	s.endWrites(c)
 }
@@ -305,7 +331,7 @@ func (s *Socket) refillLater() {
 func (s *Socket) takeOut(max int) []*buf.Block {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if max <= 0 || s.forced || s.writeOff && s.state != stClosing || s.out.Len() == 0 {
+	if max <= 0 || s.state == stAborting || s.writeOff && s.state != stClosing || s.out.Len() == 0 {
 		return nil
 	}
 	take := s.out.Take(s.spare[:0], max)
@@ -327,6 +353,7 @@ func (s *Socket) observe(c transport.Conn) {
 // that are due run, congestion may end. Reactor only.
 func (s *Socket) sentMore(n int) {
 	s.sent += uint64(n)
+	bump(&s.r.count.bytesWritten, uint64(n))
 	s.unsent.Add(-int64(n))
 	s.r.bytesOut.Add(-int64(n))
 	s.writeProgressed()
@@ -348,18 +375,21 @@ func (s *Socket) sentMore(n int) {
 // endWrites closes the Conn, or its writing side, once every written byte
 // has been handed to it: the Conn finishes the rest. Reactor only.
 func (s *Socket) endWrites(c transport.Conn) {
-	if s.closeSent || !s.closing && (s.fin || !s.writeShut()) {
+	switch {
+	case s.wr == wrCloseSent:
 		return
+	case s.wr < wrClosing && (s.wr == wrFinSent || !s.writeShut()):
+		return // nothing asked, or FIN sent already
 	}
 	if queued, _ := s.queued(); queued > 0 {
 		return
 	}
-	if s.closing {
-		s.closeSent = true
+	if s.wr == wrClosing {
+		s.wr = wrCloseSent
 		_ = c.Close()
 		return
 	}
-	s.fin = true
+	s.wr = wrFinSent
 	if err := c.CloseWrite(); err != nil {
 		s.closeWith(conditions.TCPError, "closewrite", err)
 	}
@@ -385,6 +415,9 @@ func (s *Socket) queued() (int, bool) {
 
 // closedBy finishes s after the Conn closed.
 func (s *Socket) closedBy(c transport.Conn, err error) {
+	if s.hdr != nil {
+		s.dropProxyWait() // closed before its header: the application never had it (a second call does no harm)
+	}
 	var ev error
 	switch {
 	case err != nil:
@@ -419,11 +452,13 @@ func (s *Socket) finishClose(ev error) {
 	s.reportIn(0)
 	s.r.conns.Add(-1)
 	s.r.unregister(s)
-	s.loop.stats.disconnected(s.incoming)
 
 	user := s.markClosed()
 	if s.cond != nil {
 		ev = s.cond
+	}
+	if s.hdr == nil { // else never the application's, never counted
+		s.r.count.closedAs(s.incoming, causeOf(user, ev))
 	}
 	if ev != nil && !user && s.loop.delivering() {
 		s.callEvent(ev)

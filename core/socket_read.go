@@ -5,7 +5,6 @@ import (
 	"io"
 	"sync"
 
-	"github.com/asyncnet/asyncnet/conditions"
 	"github.com/asyncnet/asyncnet/internal/buf"
 )
 
@@ -153,37 +152,6 @@ func (s *Socket) closeWindow() {
 	}
 	s.window = nil
 	s.rmu.Unlock()
-}
-
-// abandon ends a socket the stopped transport no longer holds (a parked
-// one): Read reports it closed, and Done is closed. Only once the reactors
-// have stopped.
-func (s *Socket) abandon() {
-	s.markClosed()
-	s.rmu.Lock()
-	if s.rdone == nil {
-		s.rdone = s.condition(conditions.SocketClosed, "read", nil)
-	}
-	s.rmu.Unlock()
-	s.finish()
-}
-
-// stoppedParked ends a socket that was parked (reading disabled) when its
-// transport stopped on its own: like the sockets the transport closes, it
-// gets a SocketClosed event. It runs once the reactors have stopped, so the
-// event callback runs alone.
-func (s *Socket) stoppedParked() {
-	ev := s.condition(conditions.SocketClosed, "close", errTransportStopped)
-	s.rmu.Lock()
-	if s.rdone == nil {
-		s.rdone = ev
-	}
-	s.rmu.Unlock()
-	s.loop.stats.disconnected(s.incoming)
-	if user := s.markClosed(); !user {
-		s.callEvent(ev)
-	}
-	s.finish()
 }
 
 // endReading records why no more bytes will come, keeping what the

@@ -118,6 +118,14 @@ func (s *Socket) watchWrites() {
 	s.r.addTimer(&t.wt, t.progress+t.wtTicks+1)
 }
 
+// stopReadTimeout disarms the read timeout of a socket that will read
+// nothing more. Reactor only.
+func (s *Socket) stopReadTimeout() {
+	if s.tmo != nil {
+		s.r.wheel.remove(&s.tmo.rt)
+	}
+}
+
 // stopTimeouts disarms both timeouts of a socket that closed. Reactor
 // only.
 func (s *Socket) stopTimeouts() {

@@ -30,10 +30,11 @@ const (
 // the Timer. It is the equivalent of cl-async's delay. The precision is one
 // tick (WithTickInterval, 10ms by default): fn runs between d and d plus
 // about two ticks from now. A pending Timer keeps Run going; Exit and
-// Shutdown drop it without running it (a Timer made during a Shutdown runs
-// if it comes due before the Loop ends, but does not keep it going). A bad argument (nil fn, negative d) or a Loop that is
-// not running leaves the Timer unarmed, and Err says why. Safe to call from
-// any goroutine.
+// Shutdown drop it without running it. A Timer made during a Shutdown (in
+// an OnShutdown callback, say) runs when it comes due, if the Loop has not
+// ended by then, but does not keep the Loop going. A bad argument (nil fn,
+// negative d) or a Loop that is not running leaves the Timer unarmed, and
+// Err says why. Safe to call from any goroutine.
 func (l *Loop) Delay(d time.Duration, fn func()) *Timer {
 	return l.newTimer("Loop.Delay", d, false, fn)
 }
@@ -112,7 +113,6 @@ func (t *Timer) Stop() bool {
 // Err reports why the Timer was not armed (nil if it was).
 func (t *Timer) Err() error { return t.err }
 
-// arm puts the Timer in its reactor's wheel. Reactor only.
 // place gives the Timer a reactor and arms it there.
 func (t *Timer) place() {
 	r := t.l.pick()
@@ -120,6 +120,8 @@ func (t *Timer) place() {
 	r.post(t.arm)
 }
 
+// arm puts the Timer in its reactor's wheel, unless it was stopped, or a
+// Shutdown began since it was made. Reactor only.
 func (t *Timer) arm() {
 	if t.state.Load() != timerPending {
 		return

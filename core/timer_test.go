@@ -115,7 +115,7 @@ func TestTimersOnOneLoopNeverOverlap(t *testing.T) {
 				inside.Add(-1)
 			})
 		}
-	}, core.WithNumLoops(1), core.WithTickInterval(time.Millisecond))
+	}, core.WithReactors(1), core.WithTickInterval(time.Millisecond))
 	require.Equal(t, int32(50), runs.Load())
 	require.Zero(t, overlaps.Load())
 }
@@ -125,7 +125,7 @@ func TestTimersOnOneLoopNeverOverlap(t *testing.T) {
 //
 //	go test -run '^$' -bench 'DelayStop|WheelArmCancel' -benchmem ./core
 func BenchmarkDelayStop(b *testing.B) {
-	l := core.NewLoop(core.WithNumLoops(1), core.WithStayRunning())
+	l := core.NewLoop(core.WithReactors(1), core.WithStayRunning())
 	if err := l.Start(nil); err != nil {
 		b.Fatal(err)
 	}

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"net"
 
-	_ "github.com/asyncnet/asyncnet/adapters" // registers the gnet transport
+	_ "github.com/asyncnet/asyncnet/adapters" // links in gnet, the transport of Loops given none
 	"github.com/asyncnet/asyncnet/conditions"
 	"github.com/asyncnet/asyncnet/core"
 	"github.com/asyncnet/asyncnet/internal/netaddr"
@@ -89,12 +89,15 @@ func serve(l *core.Loop, addr string, onRead core.ReadFunc, st *core.Settings) (
 	return srv, nil
 }
 
-// listen binds addr, with the backlog and keepalive of st.
+// listen binds addr, with the backlog, keepalive and port sharing of st.
 func listen(addr string, st *core.Settings) (net.Listener, error) {
 	keepAlive := st.KeepAliveConfig()
 	lc := net.ListenConfig{KeepAliveConfig: keepAlive}
 	if !keepAlive.Enable {
 		lc.KeepAlive = -1
+	}
+	if st.ReusePort {
+		lc.Control = reusePort
 	}
 	ln, err := lc.Listen(context.Background(), "tcp", addr)
 	if err != nil {
@@ -107,6 +110,50 @@ func listen(addr string, st *core.Settings) (net.Listener, error) {
 		}
 	}
 	return ln, nil
+}
+
+// WithReusePort sets SO_REUSEPORT on the server's socket, so that several
+// servers (of this process or of others, all with WithReusePort and of the
+// same user) listen on one address and the kernel spreads new connections
+// among them. It is how one machine runs several processes of one service
+// without a balancer in front (docs/scaling.md), and how a new version
+// starts listening before the old one stops.
+//
+// When a server closes, on Linux the connections the kernel had queued for
+// it and not yet handed to it are reset, unless the sysctl
+// net.ipv4.tcp_migrate_req is 1 (Linux 5.14 and later), which moves them
+// to another listener of the port. Shutdown stops accepting at once, so
+// on an older kernel a rolling restart loses the handful of connections
+// that arrive in that instant: docs/scaling.md measures it and shows the
+// remedies. Not supported on Windows (the call fails with an error).
+func WithReusePort() Option {
+	return core.NewServerOption("server.WithReusePort", func(st *core.Settings) error {
+		st.ReusePort = true
+		return nil
+	})
+}
+
+// WithProxyProtocol makes the server read a PROXY protocol header (version
+// 1 or 2, as HAProxy's send-proxy and send-proxy-v2 and cloud load
+// balancers send it) at the start of every connection, before anything
+// else: the OnConnect callback runs once the header is in, RemoteAddr and
+// LocalAddr report the client's addresses the header gives (a LOCAL or
+// UNKNOWN header, a balancer's health check, leaves the real ones), and
+// the first read callback gets what follows the header.
+//
+// A malformed header, or one that does not arrive within 5 seconds (or
+// the server's read timeout, if shorter), resets the connection and
+// reaches the server's event callback as a conditions.TCPAcceptError
+// matching core.ErrProxyHeader, with no socket: the connection never
+// became the application's. A connection that closes before its header
+// (a health check that only connects) closes quietly. Only use it behind
+// a balancer that sends the header: a client that connects directly could
+// otherwise claim any address.
+func WithProxyProtocol() Option {
+	return core.NewServerOption("server.WithProxyProtocol", func(st *core.Settings) error {
+		st.ProxyProtocol = true
+		return nil
+	})
 }
 
 // OnShutdown sets how Shutdown (the server's or the Loop's) asks each of

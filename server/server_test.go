@@ -140,7 +140,7 @@ func TestConnectBeforeRead(t *testing.T) {
 			_, err := client.TCPConnect(l, srv.Addr().String(), echo, client.WithData([]byte("now")))
 			require.NoError(t, err)
 		}
-	}, core.WithNumLoops(1))
+	}, core.WithReactors(1))
 	require.Empty(t, order)
 }
 
@@ -152,14 +152,19 @@ func TestServerClose(t *testing.T) {
 	testutil.Run(t, func(l *core.Loop) {
 		srv, err := server.TCPServer(l, "127.0.0.1:0", echo)
 		require.NoError(t, err)
+		reads := 0
 		_, err = client.TCPConnect(l, srv.Addr().String(), func(s *core.Socket, data []byte) {
-			closedPost = srv.Closed()
-			_ = s.Close()
-		}, core.OnConnect(func(s *core.Socket) {
-			closedPre = srv.Closed()
-			require.NoError(t, srv.Close())
-			_, _ = s.Write([]byte("after close"))
-		}))
+			reads++
+			switch reads {
+			case 1: // echoed: the server has accepted this connection
+				closedPre = srv.Closed()
+				require.NoError(t, srv.Close())
+				_, _ = s.Write([]byte("after close"))
+			default: // the accepted socket outlives its server's Close
+				closedPost = srv.Closed()
+				_ = s.Close()
+			}
+		}, client.WithData([]byte("hello")))
 		require.NoError(t, err)
 	})
 	require.False(t, closedPre)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net"
 	"sync"
@@ -142,6 +143,22 @@ func (ln *Listener) Close() error {
 	})
 	return nil
 }
+
+// Shutdown stops accepting, closes the connections not yet accepted, and
+// shuts the server down gracefully (Server.Shutdown): each accepted
+// connection gets the OnShutdown callback given to Listen, by default a
+// graceful close (a blocked Read then returns io.EOF or an error), and
+// Shutdown waits until they have all closed, or ctx ends (then it
+// force-closes the rest and returns ctx.Err()). Safe to call from any
+// goroutine except the Loop's reactors.
+func (ln *Listener) Shutdown(ctx context.Context) error {
+	_ = ln.Close()
+	return ln.srv.Shutdown(ctx)
+}
+
+// Server returns the Server under the listener (its Done channel, its
+// address, Shutdown).
+func (ln *Listener) Server() *Server { return ln.srv }
 
 // Addr returns the listener's address.
 func (ln *Listener) Addr() net.Addr { return ln.srv.Addr() }

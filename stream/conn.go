@@ -29,8 +29,9 @@ var ErrDrains error = &core.ArgError{Call: "stream.NetConn", Arg: "s",
 // (backpressure) or until the write deadline; deadlines run on the Loop's
 // timers. Like a *net.TCPConn it can be half-closed (CloseWrite,
 // CloseRead), and the peer's end of file ends reading only: client.Dial
-// and server.Listen make their sockets with core.WithAllowHalfOpen. The socket is still served by its reactor: a Conn costs no
-// goroutine of its own. Its methods are safe to call from any goroutine
+// and server.Listen make their sockets with core.WithAllowHalfOpen. The
+// socket is still served by its reactor: a Conn costs no goroutine of its
+// own. Its methods are safe to call from any goroutine
 // except the Loop's reactors, where the blocking ones return ErrInReactor
 // instead of waiting.
 type Conn struct {
@@ -58,7 +59,10 @@ const (
 // NetConn returns a Conn over s, which must keep what it receives
 // (core.WithDontDrainReadBuffer); see client.Dial and server.Listen for
 // the usual way to get one. The Conn takes over the socket's read, drain
-// and event callbacks.
+// and event callbacks. For the half-close of a *net.TCPConn (the peer's
+// end of file ends reading only, and the Conn can still write), make s
+// with core.WithAllowHalfOpen too, as Dial and Listen do; without it the
+// peer's end of file closes the socket once what was written has gone.
 func NetConn(s *core.Socket) (*Conn, error) { return NewConn(s, nil) }
 
 // NewConn is NetConn, calling onEvent (if not nil) with each condition of
@@ -68,7 +72,7 @@ func NewConn(s *core.Socket, onEvent core.EventFunc) (*Conn, error) {
 	if s == nil || s.Loop() == nil {
 		return nil, &core.ArgError{Call: "stream.NetConn", Arg: "s", Reason: "nil or zero Socket"}
 	}
-	if s.Drains() {
+	if !s.KeepsReads() {
 		return nil, ErrDrains
 	}
 	c := &Conn{

@@ -2,6 +2,7 @@ package stream_test
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -200,7 +201,7 @@ func TestBlockingInCallbackFails(t *testing.T) {
 		_, err = client.TCPConnect(l, srv.Addr().String(), func(*core.Socket, []byte) {},
 			core.OnEvent(func(*core.Socket, error) { _ = srv.Close(); _ = ln.Close() }))
 		require.NoError(t, err)
-	}, core.WithNumLoops(1))
+	}, core.WithReactors(1))
 	require.ErrorIs(t, readErr, stream.ErrInReactor)
 	require.ErrorIs(t, dialErr, stream.ErrInReactor)
 	require.ErrorIs(t, acceptErr, stream.ErrInReactor)
@@ -295,4 +296,37 @@ func TestNetConnArguments(t *testing.T) {
 			core.OnEvent(func(*core.Socket, error) { _ = srv.Close() }))
 		require.NoError(t, err)
 	})
+}
+
+// TestListenerShutdown: Listener.Shutdown stops accepting and closes the
+// accepted connections gracefully: what was written arrives, then end of
+// file; a blocked Read returns.
+func TestListenerShutdown(t *testing.T) {
+	l := runLoop(t)
+	ln, err := server.Listen(l, "127.0.0.1:0")
+	require.NoError(t, err)
+	peer, err := net.Dial("tcp", ln.Addr().String())
+	require.NoError(t, err)
+	defer peer.Close()
+	c, err := ln.Accept()
+	require.NoError(t, err)
+	_, err = c.Write([]byte("bye"))
+	require.NoError(t, err)
+	readErr := make(chan error, 1)
+	go func() {
+		_, err := c.Read(make([]byte, 1))
+		readErr <- err
+	}()
+	require.NoError(t, ln.Shutdown(context.Background()))
+	require.Error(t, testutil.Recv(t, readErr, "the blocked Read"))
+	got, err := io.ReadAll(peer)
+	require.NoError(t, err)
+	require.Equal(t, "bye", string(got))
+	_, err = ln.Accept()
+	require.ErrorIs(t, err, server.ErrListenerClosed)
+	select {
+	case <-ln.Server().Done():
+	default:
+		t.Fatal("the server is not done")
+	}
 }

@@ -144,7 +144,7 @@ func TestPartialReadsKeepOrder(t *testing.T) {
 			_, _ = s.Write([]byte("ABCDEFGHIJ"))
 		}, client.WithData([]byte("0123456789")))
 		require.NoError(t, err)
-	}, core.WithNumLoops(1))
+	}, core.WithReactors(1))
 	require.Equal(t, "0123456789ABCDEFGHIJ", got.String())
 	require.Equal(t, 2, callbacks, "one callback per arrival")
 	require.ErrorIs(t, wouldBlock, stream.ErrWouldBlock)

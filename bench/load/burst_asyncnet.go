@@ -32,7 +32,7 @@ func BurstAsyncnet(ctx context.Context, cfg BurstConfig, loops int) (BurstResult
 	cfg.Timeout = timeoutOr(cfg.Timeout)
 	b := &asyncBurst{cfg: cfg, t: newTally(time.Time{}, time.Now().Add(100*365*24*time.Hour)),
 		socks: make([]*core.Socket, cfg.Conns), all: make(chan struct{})}
-	l := core.NewLoop(core.WithNumLoops(loops))
+	l := core.NewLoop(core.WithReactors(loops))
 	ran := make(chan error, 1)
 	started := make(chan error, 1)
 	go func() { ran <- l.Run(func(l *core.Loop) { started <- b.open(l) }) }()

@@ -22,7 +22,7 @@ func (ls *loopServer) Close() error {
 // runLoop runs a Loop of loops reactors whose start function calls serve,
 // and returns once serve has returned.
 func runLoop(loops int, serve func(l *core.Loop) error) (Server, error) {
-	ls := &loopServer{l: core.NewLoop(core.WithNumLoops(loops)), done: make(chan error, 1)}
+	ls := &loopServer{l: core.NewLoop(core.WithReactors(loops)), done: make(chan error, 1)}
 	started := make(chan error, 1)
 	go func() {
 		ls.done <- ls.l.Run(func(l *core.Loop) { started <- serve(l) })

@@ -17,7 +17,7 @@ import (
 // first and fast enough for an example (a lock held for a map operation, a
 // few hundred nanoseconds); a server that finds the lock in its profiles
 // splits the map into shards by a hash of the key, each with its own
-// mutex. The other way, core.WithNumLoops(1), needs no lock at all but
+// mutex. The other way, core.WithReactors(1), needs no lock at all but
 // serves every connection on one core, as redis does.
 
 // Errors of INCR, worded as redis words them.

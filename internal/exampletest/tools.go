@@ -1,51 +1,24 @@
 package exampletest
 
 import (
-	"bytes"
-	"context"
-	"fmt"
-	"os/exec"
-	"strings"
 	"testing"
 
 	"github.com/asyncnet/asyncnet/internal/testutil"
 )
 
-// Tool returns the path of the program name, or skips t, naming the
-// program and the Debian package that `make deps` installs it from.
+// Tool is testutil.Tool: the path of the program name, or t skipped.
 func Tool(t testing.TB, name, debianPackage string) string {
 	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		t.Skipf("%s is not installed (make deps installs it, from Debian's %s package): skipping", name, debianPackage)
-	}
-	return path
+	return testutil.Tool(t, name, debianPackage)
 }
 
-// Netcat returns the path of OpenBSD's nc, or skips t: the tests need its
-// -N (shut the socket's write side at the end of the input), which other
-// netcats lack.
+// Netcat is testutil.Netcat: OpenBSD's nc, or t skipped.
 func Netcat(t testing.TB) string {
 	t.Helper()
-	path := Tool(t, "nc", "netcat-openbsd")
-	help, _ := exec.Command(path, "-h").CombinedOutput() // it exits 1 after the usage
-	if !bytes.Contains(help, []byte("OpenBSD")) {
-		t.Skipf("%s is not OpenBSD netcat (make deps installs netcat-openbsd): skipping", path)
-	}
-	return path
+	return testutil.Netcat(t)
 }
 
-// RunTool runs the program path with args, stdin as its input, and returns
-// what it wrote on stdout. It gives the program testutil.Timeout.
+// RunTool is testutil.RunTool.
 func RunTool(path string, stdin []byte, args ...string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), testutil.Timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, path, args...)
-	cmd.Stdin = bytes.NewReader(stdin)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return stdout.Bytes(), fmt.Errorf("%s %s: %w (stderr: %q)", path, strings.Join(args, " "), err, stderr.String())
-	}
-	return stdout.Bytes(), nil
+	return testutil.RunTool(path, stdin, args...)
 }

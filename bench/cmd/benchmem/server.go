@@ -34,7 +34,7 @@ type benchServer struct {
 // startServer runs a Loop serving c's scenario on a loopback port and
 // returns once it listens.
 func startServer(c benchCase) (*benchServer, error) {
-	b := &benchServer{c: c, l: core.NewLoop(core.WithNumLoops(c.Loops)), ran: make(chan error, 1)}
+	b := &benchServer{c: c, l: core.NewLoop(core.WithReactors(c.Loops)), ran: make(chan error, 1)}
 	listening := make(chan error, 1)
 	go func() {
 		b.ran <- b.l.Run(func(l *core.Loop) { listening <- b.listen(l) })
