@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/asyncnet/asyncnet/internal/buf"
@@ -178,6 +179,7 @@ func (b *bridge) writeLoop() {
 		}
 		b.mu.Lock()
 		b.writing = 0
+		b.cond.Broadcast() // settle waits for it
 		if err != nil && b.werr == nil && !b.closed {
 			b.werr = err
 		}
@@ -219,25 +221,35 @@ func (b *bridge) recv(in *buf.Queue) (int, bool, error) {
 		in.Push(b.rq.Take(nil, n))
 		b.cond.Broadcast()
 	}
-	if b.ferr != nil {
-		return n, false, b.ferr
+	if err := b.failure(); err != nil {
+		return n, false, err
 	}
-	if errors.Is(b.rerr, io.EOF) {
-		return n, true, nil
-	}
-	return n, false, b.rerr
+	return n, b.rerr != nil, nil
 }
 
 func (b *bridge) failed() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.ferr != nil {
-		return b.ferr
+	return b.failure()
+}
+
+// failure returns why the connection failed, or nil. Before it reports a
+// failure it waits for a write under way to end (a failed connection's
+// write returns at once), so that Unsent does not count bytes the kernel
+// had taken when the failure came: the peer may have read them (as the
+// kernel's own accounting would say). Call with b.mu held.
+func (b *bridge) failure() error {
+	err := b.ferr
+	if err == nil && b.rerr != nil && !errors.Is(b.rerr, io.EOF) {
+		err = b.rerr
 	}
-	if b.rerr != nil && !errors.Is(b.rerr, io.EOF) {
-		return b.rerr
+	if err == nil {
+		return nil
 	}
-	return nil
+	for b.writing > 0 && !b.closed {
+		b.cond.Wait()
+	}
+	return err
 }
 
 func (b *bridge) pause() {
@@ -260,12 +272,24 @@ func (b *bridge) resume() {
 // closeWriter is a net.Conn that half-closes, as *net.TCPConn does.
 type closeWriter interface{ CloseWrite() error }
 
+// shutWrite sends FIN. A connection the peer has just reset answers
+// ENOTCONN; the reset is what the caller should hear of (as from gnet's
+// transport), so that is what it returns: the failure seen already, else
+// the socket's pending error, else ECONNRESET.
 func (b *bridge) shutWrite() error {
 	cw, ok := b.nc.(closeWriter)
 	if !ok {
 		return fmt.Errorf("memtransport: %T cannot half-close", b.nc)
 	}
-	return cw.CloseWrite()
+	err := cw.CloseWrite()
+	if !errors.Is(err, syscall.ENOTCONN) {
+		return err
+	}
+	if ferr := b.failed(); ferr != nil {
+		return ferr
+	}
+	return &net.OpError{Op: "shutdown", Net: "tcp", Source: b.nc.LocalAddr(), Addr: b.nc.RemoteAddr(),
+		Err: os.NewSyscallError("shutdown", pendingError(b.nc))}
 }
 
 func (b *bridge) close(how closeHow) {

@@ -131,19 +131,15 @@ func (c *tconn) serve() {
 		c.closeNow(err, closeAbort)
 		return
 	}
-	if u := c.Unsent(); u < c.seen {
-		c.seen = u
-		c.ch.OnSent(c)
-		if c.state != stateOpen {
-			return
-		}
+	if c.reportSent(); c.state != stateOpen {
+		return
 	}
 	if c.afterSent(); c.state != stateOpen {
 		return
 	}
 	if c.peerEnded || c.paused && !c.wantClose {
 		if err := c.w.failed(); err != nil { // a reset is noticed while not reading
-			c.closeNow(err, closeAbort)
+			c.fail(err)
 		}
 		return
 	}
@@ -157,9 +153,26 @@ func (c *tconn) serve() {
 	}
 	switch {
 	case err != nil:
-		c.closeNow(err, closeAbort)
+		c.fail(err)
 	case ended:
 		c.ended()
+	}
+}
+
+// reportSent calls OnSent if Unsent has shrunk since the handler last saw
+// it. Reactor only.
+func (c *tconn) reportSent() {
+	if u := c.Unsent(); u < c.seen {
+		c.seen = u
+		c.ch.OnSent(c)
+	}
+}
+
+// fail closes c after a failure (a reset), telling the handler first of
+// the bytes the peer took before it. Reactor only.
+func (c *tconn) fail(err error) {
+	if c.reportSent(); c.state == stateOpen {
+		c.closeNow(err, closeAbort)
 	}
 }
 

@@ -36,6 +36,20 @@ func watchFailure(nc net.Conn) (err error, ok bool) {
 	return &net.OpError{Op: "read", Net: "tcp", Source: nc.LocalAddr(), Addr: nc.RemoteAddr(), Err: os.NewSyscallError("read", failure)}, true
 }
 
+// pendingError returns the error pending on the socket nc (SO_ERROR),
+// else ECONNRESET: why a connection that answers ENOTCONN ended.
+func pendingError(nc net.Conn) error {
+	var pending error = syscall.ECONNRESET
+	if rc := rawConn(nc); rc != nil {
+		_ = rc.Control(func(fd uintptr) {
+			if v, err := unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_ERROR); err == nil && v != 0 {
+				pending = syscall.Errno(v)
+			}
+		})
+	}
+	return pending
+}
+
 // drainUnread reads and drops what the kernel holds unread on nc, without
 // waiting: closing a socket with unread bytes resets the connection.
 func drainUnread(nc net.Conn) {
