@@ -17,6 +17,8 @@ import (
 // TestTCPKeepAlive: accepted and dialled sockets get keepalive with the
 // idle time asked for (15s by default, like Go's net), or none.
 func TestTCPKeepAlive(t *testing.T) {
+	testutil.GnetOnly(t, "it reads the kernel socket's options through gnet's Conn.Fd; "+
+		"memtransport hides the socket it bridges")
 	type probe struct{ on, idle int }
 	read := func(s *core.Socket) probe {
 		fd := adapters.SocketC(s).Fd()

@@ -27,6 +27,19 @@
 // reader and a writer goroutine, so that a Loop on memtransport also
 // serves real sockets.
 //
+// # The transport matrix
+//
+// asyncnet's own tests run twice: on gnet, and with
+// ASYNCNET_TRANSPORT=mem on this transport, which their TestMain makes
+// the default of every Loop given none (internal/testutil.OnTransport);
+// `make test` does both, `make test-mem` the second alone. Served so, the
+// tests' loopback sockets are bridged: they check core on a transport
+// that shares none of gnet's code. A test on a Network inside
+// testing/synctest's bubble (synctest.Test) runs on fake time instead:
+// timers, timeouts and a slow peer are checked to the tick, with no
+// sleep. Bridged sockets block in system calls, which the bubble cannot
+// wait through, so they have no place in it.
+//
 // # Concurrency
 //
 // Each reactor is one goroutine that runs its connections' events and the
