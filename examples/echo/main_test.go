@@ -149,7 +149,7 @@ func TestSIGTERMLetsTransfersFinish(t *testing.T) {
 	clients := exampletest.StartEchoClients(t, 4, 4<<20, exampletest.DialTCP(addr))
 	clients.WaitMidway(t)
 	p.Signal(t, syscall.SIGTERM)
-	p.Out.Next(t, "shutting down (open connections: 4); waiting up to 1m0s")
+	p.Out.Next(t, "shutting down (open connections: 4); waiting up to "+grace.String())
 	clients.Release() // the rest is sent while the server shuts down
 	clients.RequireIntact(t)
 	code, ran := p.Wait(t)
