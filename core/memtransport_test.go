@@ -257,3 +257,116 @@ func TestSynctestSchedule(t *testing.T) {
 		}
 	})
 }
+
+// TestSynctestTrickleKeepsReadTimeoutAway: a byte every 80ms keeps a
+// 100ms read timeout from firing for ten timeouts' worth of time; it fires
+// d after the last byte, to the tick.
+func TestSynctestTrickleKeepsReadTimeoutAway(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const (
+			d     = 100 * time.Millisecond
+			pace  = 80 * time.Millisecond
+			bytes = 13 // 13 × 80ms: over ten timeouts' worth
+		)
+		nw := memtransport.NewNetwork()
+		ln := memListen(t, nw)
+		addr := ln.Addr().String()
+		fired := make(chan error, 1)
+		var firedAt time.Time
+		l := memLoop(t, nw, func(l *core.Loop) {
+			var srv *core.Server
+			var err error
+			srv, err = l.Serve(ln, discard, core.WithReadTimeout(d),
+				core.OnEvent(func(_ *core.Socket, ev error) {
+					firedAt = time.Now()
+					fired <- ev
+					_ = srv.Close()
+				}))
+			require.NoError(t, err)
+		})
+		c, err := nw.Dial(context.Background(), addr)
+		require.NoError(t, err)
+		var last time.Time
+		for range bytes {
+			_, err := c.Write([]byte{'.'})
+			require.NoError(t, err)
+			last = time.Now()
+			time.Sleep(pace)
+			synctest.Wait()
+			require.True(t, empty(fired), "no timeout while bytes keep coming")
+		}
+		ev := <-fired
+		require.ErrorIs(t, ev, conditions.TCPTimeout)
+		require.GreaterOrEqual(t, firedAt.Sub(last), d, "never early")
+		require.LessOrEqual(t, firedAt.Sub(last), d+2*memTick, "d after the last byte, to the tick")
+		_, err = io.Copy(io.Discard, c) // until the server's close
+		require.NoError(t, err)
+		require.NoError(t, c.Close())
+		require.NoError(t, l.Wait())
+	})
+}
+
+// TestSynctestWriteTimeoutIsNotALifetime: a slow but steady reader keeps
+// a write timeout from firing through a transfer many timeouts long; once
+// it stops reading, the timeout fires, and the bytes it read arrived in
+// order. It fires 2×wt after the last read, not wt: the peer's reads are
+// also seen as acknowledgements (Conn.Acked), which the timeout checks
+// only when it is due, and counts as progress made then (see
+// Socket.SetTimeouts).
+func TestSynctestWriteTimeoutIsNotALifetime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const (
+			wt     = 100 * time.Millisecond
+			window = 16 << 10
+			chunk  = 4 << 10
+			pace   = 50 * time.Millisecond
+			total  = 1 << 20
+			reads  = 64 // 64 × 50ms: 32 timeouts' worth; 256 KiB of the 1 MiB
+		)
+		nw := memtransport.NewNetwork(memtransport.WithWindow(window))
+		ln := memListen(t, nw)
+		addr := ln.Addr().String()
+		want := bytes.Repeat([]byte("steady"), total/6+1)[:total]
+		fired := make(chan error, 1)
+		var firedAt time.Time
+		var writer *core.Socket
+		l := memLoop(t, nw, func(l *core.Loop) {
+			s, err := core.NewSocket(l, discard, core.WithWriteTimeout(wt),
+				core.OnConnect(func(s *core.Socket) {
+					writer = s
+					_, err := s.Write(want)
+					require.NoError(t, err)
+				}),
+				core.OnEvent(func(_ *core.Socket, ev error) {
+					firedAt = time.Now()
+					fired <- ev
+				}))
+			require.NoError(t, err)
+			require.NoError(t, s.Connect(addr, memDial(nw, addr)))
+		})
+		c, err := ln.Accept()
+		require.NoError(t, err)
+		var got []byte
+		p := make([]byte, chunk)
+		var last time.Time
+		for range reads {
+			time.Sleep(pace)
+			n, err := io.ReadFull(c, p)
+			require.NoError(t, err)
+			got = append(got, p[:n]...)
+			last = time.Now()
+			synctest.Wait()
+			require.True(t, empty(fired), "no timeout while the reader reads")
+		}
+		ev := <-fired
+		require.ErrorIs(t, ev, conditions.TCPTimeout)
+		require.Contains(t, ev.Error(), "no write progress")
+		require.GreaterOrEqual(t, firedAt.Sub(last), wt, "never early")
+		require.LessOrEqual(t, firedAt.Sub(last), 2*wt+2*memTick, "at most one timeout late, to the tick")
+		require.Equal(t, want[:len(got)], got, "the bytes read arrived in order")
+		require.True(t, writer.Closed())
+		require.NoError(t, c.Close())
+		require.NoError(t, ln.Close())
+		require.NoError(t, l.Wait())
+	})
+}
