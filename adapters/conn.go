@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"syscall"
 
 	"github.com/panjf2000/gnet/v2"
 
@@ -22,30 +23,52 @@ import (
 // them go (watch.go).
 //
 // Every method runs on the connection's reactor.
+//
+// A conn is 144 bytes (an allocation size class), half of what asyncnet
+// adds to an idle connection besides its Socket: the flags share a word,
+// and what only a paused connection needs (kept) is made when it pauses.
 type conn struct {
-	r    *reactor
-	ch   transport.ConnHandler
-	gc   gnet.Conn // the gnet connection while attached
-	fd   int       // the descriptor while detached, else -1
-	mode connMode
+	r  *reactor
+	ch transport.ConnHandler
+	gc gnet.Conn // the gnet connection while attached
+	fd int       // the descriptor while detached, else -1
 
-	inflight buf.Queue // bytes handed to gnet (or to write on fd) that the kernel may not have
-	kept     buf.Queue // bytes read from the descriptor that gnet no longer holds, ahead of gnet's
-	iov      [][]byte
+	inflight buf.Queue  // bytes handed to gnet (or to write on fd) that the kernel may not have
+	kept     *buf.Queue // bytes read from the descriptor that gnet no longer holds, ahead of gnet's; nil until some are (keep)
+	failErr  error      // why the connection is being closed, if it failed
+	detIdx   int        // index in r.detached while detached
+	openIdx  int        // index in r.open
 
-	wantPause bool  // Pause: take the descriptor out once gnet holds none of our bytes
-	wantClose bool  // Close: close once everything is sent
-	wantAbort bool  // Abort: close at once (applied once the connection is back, if it is on its way)
-	wantReset bool  // Abort with a reset
-	failErr   error // why the connection is being closed, if it failed
-	wantShut  bool  // CloseWrite: FIN once everything is sent
-	shutDone  bool  // FIN sent
-	peerEOF   bool  // the peer ended its side (a half-open connection)
-	settling  bool  // waiting to count what gnet's last flush wrote (detach.go)
-	watched   bool  // in r.watch
-	detIdx    int   // index in r.detached while detached
-	openIdx   int   // index in r.open
-	parkingIt bool  // the gnet close under way takes the descriptor out, not closes it
+	mode      connMode
+	wantPause bool // Pause: take the descriptor out once gnet holds none of our bytes
+	wantClose bool // Close: close once everything is sent
+	wantAbort bool // Abort: close at once (applied once the connection is back, if it is on its way)
+	wantReset bool // Abort with a reset
+	wantShut  bool // CloseWrite: FIN once everything is sent
+	shutDone  bool // FIN sent
+	peerEOF   bool // the peer ended its side (a half-open connection)
+	settling  bool // waiting to count what gnet's last flush wrote (detach.go)
+	watched   bool // in r.watch
+	parkingIt bool // the gnet close under way takes the descriptor out, not closes it
+	direct    bool // written with write(2) by the reactor, never through gnet's buffer (writeDirect)
+}
+
+// keep returns the queue of kept bytes, made on first use.
+func (cn *conn) keep() *buf.Queue {
+	if cn.kept == nil {
+		cn.kept = new(buf.Queue)
+	}
+	return cn.kept
+}
+
+// writev hands bs to gnet in one writev. Reactor only.
+func (cn *conn) writev(bs []*buf.Block) {
+	r := cn.r
+	iov := buf.Views(r.iov[:0], bs)
+	r.iov = nil              // lent: a close inside Writev may run callbacks that write to another conn
+	_, _ = cn.gc.Writev(iov) // on error gnet has closed it and called OnClose
+	clear(iov)
+	r.iov = iov[:0]
 }
 
 // errNotHere is returned for what the platform cannot do (Windows: no
@@ -108,7 +131,9 @@ func (cn *conn) Discard(n int) (int, error) {
 		n = total
 	}
 	k := min(n, cn.kept.Len())
-	cn.kept.Discard(k)
+	if k > 0 {
+		cn.kept.Discard(k)
+	}
 	if n > k && cn.gc != nil {
 		m, err := cn.gc.Discard(n - k)
 		return k + m, err
@@ -154,9 +179,11 @@ func (cn *conn) Write(bs []*buf.Block) {
 	cn.inflight.Push(bs)
 	switch cn.mode {
 	case modeGnet:
-		cn.iov = buf.Views(cn.iov[:0], bs)
-		_, _ = cn.gc.Writev(cn.iov) // on error gnet has closed it and called OnClose
-		clear(cn.iov)
+		if cn.direct {
+			cn.writeDirect()
+			return
+		}
+		cn.writev(bs)
 		if cn.mode != modeGnet {
 			return
 		}
@@ -198,6 +225,10 @@ func (cn *conn) sysFD() int {
 // The caller tells the socket (sentSome, sentSince), unless the socket
 // looks itself (after Write).
 func (cn *conn) settle() {
+	if cn.direct {
+		cn.writeDirect() // gnet holds none of the bytes: what is in flight is unsent
+		return
+	}
 	if d := cn.inflight.Len() - cn.gc.OutboundBuffered(); d > 0 {
 		cn.inflight.Discard(d)
 		cn.r.progressed = true
@@ -207,12 +238,18 @@ func (cn *conn) settle() {
 	}
 }
 
-// LocalAddr returns the local address.
+// LocalAddr returns the local address. That of a Unix socket is asked of
+// the kernel: gnet's Enroll renames it (the peer's name and a number).
 func (cn *conn) LocalAddr() net.Addr {
-	if cn.gc != nil {
-		return cn.gc.LocalAddr()
+	if cn.gc == nil {
+		return nil
 	}
-	return nil
+	if _, ok := cn.gc.LocalAddr().(*net.UnixAddr); ok {
+		if a := unixLocalAddr(cn.gc.Fd()); a != nil {
+			return a
+		}
+	}
+	return cn.gc.LocalAddr()
 }
 
 // RemoteAddr returns the remote address.
@@ -225,3 +262,56 @@ func (cn *conn) RemoteAddr() net.Addr {
 
 // gnetConn returns the gnet.Conn under cn, or nil while it is detached.
 func (cn *conn) gnetConn() gnet.Conn { return cn.gc }
+
+// Direct writes. gnet writes what its buffer holds once more when it
+// closes a connection at the peer's end of file, and says nothing of how
+// much: on Linux's TCP sockets the kernel's count of bytes taken tells
+// (kernelAccepted), and what is left is finished by a tail. Where the
+// kernel does not count (a Unix domain socket; TCP on other systems) the
+// reactor writes a connection's bytes itself, so that gnet's buffer stays
+// empty and what is in flight is exactly what is unsent: nothing gnet
+// flushes at the end is lost or sent twice. Writability is learnt on the
+// reactor's ticks (watch.go), fast while bytes flow.
+
+// writesDirect reports whether gc's bytes are written directly.
+func writesDirect(gc gnet.Conn) bool {
+	if !canPark {
+		return false // no descriptor to write to (Windows)
+	}
+	if !kernelCounts {
+		return true
+	}
+	if _, tcp := gc.LocalAddr().(*net.TCPAddr); tcp {
+		return false
+	}
+	return !isTCP(gc.Fd())
+}
+
+// writeDirect writes what the kernel takes of the bytes in flight to the
+// connection's descriptor, and watches it while some are left. On an
+// error it hands the rest to gnet, which meets the same error and closes
+// the connection with it (OnClose), as any write through gnet would.
+// Reactor only.
+func (cn *conn) writeDirect() {
+	fd := cn.gc.Fd()
+	for cn.inflight.Len() > 0 {
+		n, err := writeFD(fd, cn.inflight.Blocks()[0].Bytes())
+		if n > 0 {
+			cn.inflight.Discard(n)
+			cn.r.progressed = true
+		}
+		if errors.Is(err, syscall.EINTR) {
+			continue
+		}
+		if errors.Is(err, syscall.EAGAIN) {
+			break
+		}
+		if err != nil {
+			cn.writev(cn.inflight.Blocks())
+			return
+		}
+	}
+	if cn.inflight.Len() > 0 {
+		cn.r.addWatch(cn)
+	}
+}

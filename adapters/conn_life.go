@@ -21,6 +21,7 @@ func (cn *conn) opened(gc gnet.Conn) gnet.Action {
 		return gnet.None
 	}
 	cn.mode = modeGnet
+	cn.direct = writesDirect(gc)
 	cn.r.addOpen(cn)
 	if !cn.ch.OnOpen(cn.r.idx, cn) {
 		cn.r.removeOpen(cn)
@@ -64,7 +65,7 @@ func (cn *conn) peerEnded() {
 	gc := cn.gc
 	var before uint64
 	countable := true
-	if cn.inflight.Len() > 0 { // gnet's last flush will write some: count what
+	if cn.inflight.Len() > 0 && !cn.direct { // gnet's last flush will write some: count what
 		n, err := kernelAccepted(gc.Fd())
 		before, countable = n, err == nil
 	}

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
-
-	"github.com/asyncnet/asyncnet/internal/buf"
 )
 
 // Detaching: gnet reads every connection it holds and closes a connection
@@ -44,7 +42,7 @@ func (cn *conn) tryPark() {
 	defer cn.sentSince(cn.inflight.Len())
 	cn.settle()
 	var before uint64
-	if cn.inflight.Len() > 0 {
+	if cn.inflight.Len() > 0 && !cn.direct {
 		n, err := kernelAccepted(cn.gc.Fd())
 		if err != nil {
 			return // parked once gnet holds none (afterSent)
@@ -58,7 +56,7 @@ func (cn *conn) tryPark() {
 		return
 	}
 	if cn.gc.InboundBuffered() > 0 { // read before the pause: delivered first on resume
-		_, _ = cn.gc.WriteTo(&cn.kept)
+		_, _ = cn.gc.WriteTo(cn.keep())
 	}
 	gc := cn.gc
 	cn.parkingIt = true
@@ -90,6 +88,9 @@ func (cn *conn) sentSince(inflight int) {
 // countWritten counts the bytes in flight that gnet's last flush wrote
 // (the kernel's count went from before to now) as sent. Reactor only.
 func (cn *conn) countWritten(before uint64) {
+	if cn.direct {
+		return // gnet held none of them: its flush wrote nothing
+	}
 	after, err := kernelAccepted(cn.fd)
 	if err != nil {
 		cn.fail(fmt.Errorf("asyncnet: cannot count the bytes the kernel took: %w", err))
@@ -208,10 +209,11 @@ func (cn *conn) reopened() {
 		_ = cn.Abort(cn.wantReset)
 		return
 	}
-	if n := cn.inflight.Len(); n > 0 { // written while it was on its way: first in line
-		cn.iov = buf.Views(cn.iov[:0], cn.inflight.Blocks())
-		_, _ = cn.gc.Writev(cn.iov)
-		clear(cn.iov)
+	if n := cn.inflight.Len(); n > 0 && cn.direct {
+		cn.writeDirect()
+		cn.sentSome()
+	} else if n > 0 { // written while it was on its way: first in line
+		cn.writev(cn.inflight.Blocks())
 		if cn.mode != modeGnet {
 			return
 		}
@@ -233,7 +235,7 @@ func (cn *conn) endedParked(data []byte, rerr error) {
 	if cn.mode != modeResuming {
 		return
 	}
-	_, _ = cn.kept.Write(data)
+	_, _ = cn.keep().Write(data)
 	cn.mode = modeEOF
 	if cn.kept.Len() > 0 && !cn.wantAbort && !cn.wantClose {
 		cn.traffic()

@@ -2,6 +2,7 @@ package adapters
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"slices"
 	"sync"
@@ -25,7 +26,9 @@ func init() {
 // options, such as gnet.WithLockOSThread or gnet.WithSocketSendBuffer.
 // Options that the Loop sets (event loops, ticker, logger) are overridden.
 func NewTransport(opts ...gnet.Option) transport.Transport {
-	return &engine{extra: opts, hub: newHub()}
+	t := &engine{extra: opts, hub: newHub()}
+	t.dm.place, t.dm.log = t.place, t.hub.log
+	return t
 }
 
 // engine is the default transport: one gnet.Client engine per Loop.
@@ -35,6 +38,17 @@ type engine struct {
 	cli   *gnet.Client
 	probe chan gnet.EventLoop
 	once  sync.Once
+	dm    doorman // accepts and connects (on Linux)
+}
+
+// Accept serves ln on the doorman (on Linux; see transport.Acceptor).
+func (t *engine) Accept(ln net.Listener, h transport.AcceptHandler) (io.Closer, error) {
+	return t.dm.accept(ln, h)
+}
+
+// Dial connects on the doorman (on Linux; see transport.Dialer).
+func (t *engine) Dial(d transport.Dial, ch transport.ConnHandler, done func(error)) (func(), error) {
+	return t.dm.dial(d, ch, done)
 }
 
 // Start starts the gnet engine and finds its event loops.
@@ -47,6 +61,11 @@ func (t *engine) Start(cfg transport.Config, h transport.Handler) ([]transport.R
 		gnet.WithNumEventLoop(cfg.Reactors),
 		gnet.WithTicker(true),
 		gnet.WithLogger(slogLogger{cfg.Logger}),
+		// The Loop sets TCP_NODELAY and keepalive (Go's net does, as it
+		// accepts and dials); gnet would set them again as it takes
+		// each connection (Place).
+		gnet.WithTCPNoDelay(gnet.TCPDelay),
+		gnet.WithTCPKeepAlive(0),
 	)
 	t.probe = make(chan gnet.EventLoop, 1)
 	cli, err := startClient(&engineHandler{t: t}, opts)
@@ -79,6 +98,7 @@ func (t *engine) Start(cfg transport.Config, h transport.Handler) ([]transport.R
 func (t *engine) Stop() error {
 	var err error
 	t.once.Do(func() {
+		t.dm.stop() // while the event loops run: it may be placing a connection
 		t.hub.gate.close()
 		err = t.cli.Stop() // its loops have exited when it returns
 		t.hub.stop()
@@ -97,6 +117,13 @@ type engineHandler struct {
 }
 
 func (h *engineHandler) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
+	if cn := ownedConn(c); cn != nil && cn.r == nil { // placed: gnet picked the loop
+		if cn.r = h.t.hub.reactorOf(c.EventLoop()); cn.r == nil {
+			c.SetContext(nil)
+			h.t.hub.log().Error("asyncnet: gnet opened a connection on an event loop asyncnet does not know")
+			return nil, gnet.Close
+		}
+	}
 	if action, ok := dispatchOpen(c); ok {
 		return nil, action
 	}

@@ -2,12 +2,18 @@
 
 package adapters
 
+import "net"
+
 // canPark is false: on Windows (where gnet runs for development only) a
 // paused connection goes on being read; the socket keeps the bytes within
 // its bound.
 const canPark = false
 
 func writeFD(int, []byte) (int, error) { return 0, errNotHere }
+
+func isTCP(int) bool { return true }
+
+func unixLocalAddr(int) net.Addr { return nil }
 
 func setLingerZero(int) error { return errNotHere }
 

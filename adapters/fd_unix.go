@@ -4,6 +4,7 @@ package adapters
 
 import (
 	"errors"
+	"net"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -11,6 +12,31 @@ import (
 
 // canPark: Pause takes the descriptor out of gnet.
 const canPark = true
+
+// unixLocalAddr returns the name the Unix socket fd is bound to, or nil.
+func unixLocalAddr(fd int) net.Addr {
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return nil
+	}
+	if su, ok := sa.(*unix.SockaddrUnix); ok {
+		return &net.UnixAddr{Name: su.Name, Net: "unix"}
+	}
+	return nil
+}
+
+// isTCP reports whether fd is a TCP socket (of either family).
+func isTCP(fd int) bool {
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return false
+	}
+	switch sa.(type) {
+	case *unix.SockaddrInet4, *unix.SockaddrInet6:
+		return true
+	}
+	return false
+}
 
 func writeFD(fd int, p []byte) (int, error) { return syscall.Write(fd, p) }
 

@@ -6,6 +6,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// kernelCounts: the kernel counts the bytes a TCP socket took
+// (kernelAccepted), so connections are written through gnet's buffer.
+const kernelCounts = true
+
 // kernelAccepted returns how many bytes have been written into the TCP
 // socket fd over its life: those the peer acknowledged plus those still in
 // the send queue. The two are read in one consistent moment: if an ACK

@@ -20,6 +20,7 @@ type tail struct {
 	hb      *hub
 	fd      int
 	before  uint64 // the kernel's count before gnet's last flush
+	direct  bool   // gnet held none of the bytes (conn.direct): nothing to count
 	pending buf.Queue
 	closed  chan bool // true once gnet has closed its descriptor; false if it stopped first
 }
@@ -37,7 +38,7 @@ func (cn *conn) startTail(gc gnet.Conn, before uint64, countable bool) {
 		hb.log().Warn("asyncnet: cannot keep the connection to finish unsent bytes; dropped", "bytes", cn.inflight.Len(), "err", err)
 		return
 	}
-	t := &tail{hb: hb, fd: fd, before: before, closed: make(chan bool, 1)}
+	t := &tail{hb: hb, fd: fd, before: before, direct: cn.direct, closed: make(chan bool, 1)}
 	t.pending.Push(cn.inflight.Take(nil, cn.inflight.Len()))
 	hb.holdLoop()
 	hb.bg.Add(1)
@@ -59,12 +60,14 @@ func (t *tail) run() {
 	case <-t.hb.stopping: // Exit drops what is unsent
 		return
 	}
-	after, err := kernelAccepted(t.fd)
-	if err != nil {
-		t.hb.log().Warn("asyncnet: cannot count the bytes the kernel took; unsent bytes dropped", "err", err)
-		return
+	if !t.direct {
+		after, err := kernelAccepted(t.fd)
+		if err != nil {
+			t.hb.log().Warn("asyncnet: cannot count the bytes the kernel took; unsent bytes dropped", "err", err)
+			return
+		}
+		t.pending.Discard(int(min(after-t.before, uint64(t.pending.Len()))))
 	}
-	t.pending.Discard(int(min(after-t.before, uint64(t.pending.Len()))))
 	if t.pending.Len() == 0 {
 		return
 	}

@@ -116,7 +116,7 @@ func TCPConnect(l *core.Loop, addr string, onRead core.ReadFunc, opts ...Option)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Connect(addr, dialer(a, st)); err != nil {
+	if err := connect(s, addr, a, st); err != nil {
 		_ = s.ForceClose()
 		return nil, err
 	}
@@ -196,7 +196,7 @@ func ConnectTCPSocket(s *core.Socket, addr string, opts ...DialOption) (*core.So
 			return nil, err
 		}
 	}
-	if err := s.Connect(addr, dialer(a, &st)); err != nil {
+	if err := connect(s, addr, a, &st); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -211,13 +211,22 @@ func parseAddr(call, addr string) (netaddr.Addr, error) {
 	return a, nil
 }
 
+// connect starts connecting s to a, as st says. An IP address is
+// connected to by the Loop's transport where it can, with no goroutine per
+// connect (Socket.ConnectTCP); a host name is looked up, then connected to,
+// on a goroutine (Socket.Connect with dialer).
+func connect(s *core.Socket, addr string, a netaddr.Addr, st *core.Settings) error {
+	if ip, err := netip.ParseAddr(a.Host); err == nil {
+		return s.ConnectTCP(addr, core.TCPDial{Addr: netip.AddrPortFrom(ip.Unmap(), a.Port),
+			Timeout: dialTimeout(st), KeepAlive: st.KeepAliveConfig()})
+	}
+	return s.Connect(addr, dialer(a, st))
+}
+
 // dialer returns the DialFunc that resolves and connects to a, as st says.
 func dialer(a netaddr.Addr, st *core.Settings) core.DialFunc {
 	host, port := a.Host, a.Port
-	timeout := st.DialTimeout
-	if st.ReadFromDial && st.ReadTimeout > 0 && (timeout == 0 || st.ReadTimeout < timeout) {
-		timeout = st.ReadTimeout
-	}
+	timeout := dialTimeout(st)
 	keepAlive := st.KeepAliveConfig()
 	res := st.Resolver
 	if res == nil {
@@ -252,6 +261,17 @@ func dialer(a netaddr.Addr, st *core.Settings) core.DialFunc {
 		}
 		return nil, first
 	}
+}
+
+// dialTimeout returns the limit of a connect: WithDialTimeout, or the read
+// timeout if WithReadTimeoutFromDial makes it bound the connect and it is
+// shorter; 0 for none.
+func dialTimeout(st *core.Settings) time.Duration {
+	timeout := st.DialTimeout
+	if st.ReadFromDial && st.ReadTimeout > 0 && (timeout == 0 || st.ReadTimeout < timeout) {
+		timeout = st.ReadTimeout
+	}
+	return timeout
 }
 
 // lookup returns the addresses of host: itself if it is an IP address.

@@ -10,6 +10,11 @@
 //		client.WithDialTimeout(5*time.Second),
 //		core.OnEvent(func(s *core.Socket, ev error) { log.Print(ev) }))
 //
+// PipeConnect (cl-async's pipe-connect) does the same over a Unix domain
+// socket, given its path; no server there is conditions.TCPRefused:
+//
+//	s, err := client.PipeConnect(l, "/run/app/app.sock", onRead, core.OnEvent(onEvent))
+//
 // # Concurrency
 //
 // Every function is safe to call from any goroutine, and also from inside

@@ -26,7 +26,7 @@ func TCPConnectStream(l *core.Loop, addr string, onRead stream.ReadFunc, opts ..
 		return nil, err
 	}
 	s := strm.Socket()
-	if err := s.Connect(addr, dialer(a, st)); err != nil {
+	if err := connect(s, addr, a, st); err != nil {
 		_ = s.ForceClose()
 		return nil, err
 	}
@@ -53,14 +53,23 @@ func newStream(call string, l *core.Loop, onRead stream.ReadFunc, opts []Option)
 	if err != nil {
 		return nil, nil, err
 	}
+	strm, err := newStreamWith(call, l, onRead, st)
+	return st, strm, err
+}
+
+// newStreamWith is newStream with the options resolved: st.
+func newStreamWith(call string, l *core.Loop, onRead stream.ReadFunc, st *core.Settings) (*stream.AsyncIOStream, error) {
+	if onRead == nil {
+		return nil, &core.ArgError{Call: call, Arg: "onRead", Reason: "nil read callback"}
+	}
 	st.DontDrainReadBuffer = true
 	var strm *stream.AsyncIOStream
 	s, err := newSocket(call, l, func(s *core.Socket, _ []byte) { onRead(s, strm) }, st)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	strm = stream.NewAsyncIOStream(s) // before Connect: its callbacks see it
-	return st, strm, nil
+	return strm, nil
 }
 
 // Dial connects to addr on l and returns a blocking net.Conn over the
@@ -116,7 +125,7 @@ func DialContext(ctx context.Context, l *core.Loop, addr string, opts ...Option)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Connect(addr, dialer(a, st)); err != nil {
+	if err := connect(s, addr, a, st); err != nil {
 		_ = s.ForceClose()
 		return nil, err
 	}

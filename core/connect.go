@@ -6,6 +6,7 @@ import (
 	"net"
 
 	"github.com/asyncnet/asyncnet/conditions"
+	"github.com/asyncnet/asyncnet/core/transport"
 )
 
 // DialFunc opens a connection to a peer. Socket.Connect runs it on a
@@ -64,25 +65,37 @@ func NewSocketWith(l *Loop, onRead ReadFunc, st *Settings) (*Socket, error) {
 // the Loop's reactors; if dial fails, the event callback gets the condition,
 // once, with the socket already closed. Safe to call from any goroutine.
 func (s *Socket) Connect(addr string, dial DialFunc) error {
+	const call = "Socket.Connect"
 	if s == nil || s.loop == nil {
-		return zeroSocket("Socket.Connect")
+		return zeroSocket(call)
 	}
 	if dial == nil {
-		return &ArgError{Call: "Socket.Connect", Arg: "dial", Reason: "nil DialFunc"}
+		return &ArgError{Call: call, Arg: "dial", Reason: "nil DialFunc"}
 	}
+	ctx, cancel, err := s.startConnect(call, addr)
+	if err != nil {
+		return err
+	}
+	go s.dial(ctx, cancel, dial)
+	return nil
+}
+
+// startConnect moves s from new to connecting, and counts the connect as
+// pending until dialed.
+func (s *Socket) startConnect(call, addr string) (context.Context, context.CancelFunc, error) {
 	l := s.loop
 	s.mu.Lock()
 	switch {
 	case s.state >= stClosing:
 		err := s.closedErrLocked("connect")
 		s.mu.Unlock()
-		return err
+		return nil, nil, err
 	case s.state != stNew || s.incoming:
 		s.mu.Unlock()
-		return &ArgError{Call: "Socket.Connect", Arg: "s", Reason: "socket is already connecting or connected"}
+		return nil, nil, &ArgError{Call: call, Arg: "s", Reason: "socket is already connecting or connected"}
 	case !l.running():
 		s.mu.Unlock()
-		return ErrLoopNotRunning
+		return nil, nil, ErrLoopNotRunning
 	}
 	ctx, cancel := context.WithCancel(l.ctx)
 	s.setStateLocked(stConnecting)
@@ -91,40 +104,46 @@ func (s *Socket) Connect(addr string, dial DialFunc) error {
 	s.mu.Unlock()
 
 	l.stats.pending(1)
-	l.bg.Add(1)
-	go s.dial(ctx, cancel, dial)
-	return nil
+	l.bg.Add(1) // until dialed
+	return ctx, cancel, nil
 }
 
 // dial runs on its own goroutine: it connects, then hands the connection to
 // a reactor.
 func (s *Socket) dial(ctx context.Context, cancel context.CancelFunc, dial DialFunc) {
+	nc, err := dial(ctx)
+	if err == nil {
+		if ctx.Err() != nil {
+			_ = nc.Close()
+			err = ctx.Err()
+		} else {
+			err = s.attach(nc)
+		}
+	}
+	s.dialed(ctx, cancel, err)
+}
+
+// dialed ends a connect, whoever made it: err is nil if the transport has
+// taken the connection, else why not.
+func (s *Socket) dialed(ctx context.Context, cancel context.CancelFunc, err error) {
 	l := s.loop
 	defer l.bg.Done()
 	defer cancel()
-	nc, err := dial(ctx)
+	if s.isOpened() {
+		return // open counted it as connected
+	}
+	if err = s.attached(err); err == nil {
+		l.stats.pending(-1) // closed while it was being enrolled
+		return
+	}
+	l.stats.pending(-1)
 	if ctx.Err() != nil { // force-closed, or the Loop is exiting: no callback
-		if nc != nil {
-			_ = nc.Close()
-		}
-		l.stats.pending(-1)
 		if ev := s.failure(); ev != nil && l.post(func() { s.connectFailed(ev) }) {
 			return // closed by asyncnet (a refused write): its event is due
 		}
 		s.dialCut()
 		return
 	}
-	if err == nil {
-		err = s.attach(nc)
-		if s.isOpened() {
-			return // open counted it as connected
-		}
-		if err == nil {
-			l.stats.pending(-1) // closed while it was being enrolled
-			return
-		}
-	}
-	l.stats.pending(-1)
 	ev := s.conditionFor("connect", err)
 	if !l.post(func() { s.connectFailed(ev) }) {
 		s.dialCut()
@@ -184,23 +203,41 @@ func (s *Socket) isOpened() bool {
 	return s.r != nil
 }
 
+// place hands nc to a reactor: the one the transport picks if it places
+// connections itself (transport.Placer), else the least loaded. It must not
+// run on a reactor.
+func (s *Socket) place(nc net.Conn) error {
+	if p, ok := s.loop.tr.(transport.Placer); ok {
+		return p.Place(nc, (*socketEvents)(s))
+	}
+	return s.enroll(s.loop.leastLoaded(), nc)
+}
+
 // enroll hands nc to r's transport reactor. It must not run on a reactor.
 func (s *Socket) enroll(r *reactor, nc net.Conn) error {
 	return r.tr.Enroll(nc, (*socketEvents)(s))
 }
 
-// errNotOpened is returned by attach when the transport took the
+// errNotOpened is returned by attached when the transport took the
 // connection but never opened it.
 var errNotOpened = errors.New("asyncnet: the transport did not open the connection")
 
-// attach hands the connected nc to the least loaded reactor and waits until
-// it has opened it. It must not run on a reactor.
+// attach hands the connected nc to a reactor (see place), once the Loop has
+// its reactors, and waits until it has opened it. It must not run on a
+// reactor.
 func (s *Socket) attach(nc net.Conn) error {
 	if !s.loop.awaitStarted() {
 		_ = nc.Close()
 		return ErrLoopNotRunning
 	}
-	if err := s.enroll(s.loop.leastLoaded(), nc); err != nil {
+	return s.place(nc)
+}
+
+// attached settles s once the transport has taken its connection (err is
+// nil) or failed to: it returns nil if s opened, or closed while it was
+// being enrolled (s is finished then), else the error.
+func (s *Socket) attached(err error) error {
+	if err != nil {
 		return err
 	}
 	s.mu.Lock()

@@ -15,26 +15,37 @@ import (
 )
 
 // TestTCPKeepAlive: accepted and dialled sockets get keepalive with the
-// idle time asked for (15s by default, like Go's net), or none.
+// idle time and probe interval asked for (15s by default, like Go's net)
+// and 9 probes, or none. (On Linux an accepted socket inherits them from
+// the listener.)
 func TestTCPKeepAlive(t *testing.T) {
 	testutil.GnetOnly(t, "it reads the kernel socket's options through gnet's Conn.Fd; "+
 		"memtransport hides the socket it bridges")
-	type probe struct{ on, idle int }
+	type probe struct{ on, idle, interval, count int }
 	read := func(s *core.Socket) probe {
 		fd := adapters.SocketC(s).Fd()
-		on, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE)
+		var p probe
+		var err error
+		p.on, err = unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE)
 		require.NoError(t, err)
-		idle, err := unix.GetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_KEEPIDLE)
+		if p.on == 0 {
+			return p
+		}
+		p.idle, err = unix.GetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_KEEPIDLE)
 		require.NoError(t, err)
-		return probe{on: on, idle: idle}
+		p.interval, err = unix.GetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_KEEPINTVL)
+		require.NoError(t, err)
+		p.count, err = unix.GetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_KEEPCNT)
+		require.NoError(t, err)
+		return p
 	}
 	tests := []struct {
 		name      string
 		keepAlive time.Duration // 0: no option
 		want      probe
 	}{
-		{name: "default", want: probe{on: 1, idle: 15}},
-		{name: "7s", keepAlive: 7 * time.Second, want: probe{on: 1, idle: 7}},
+		{name: "default", want: probe{on: 1, idle: 15, interval: 15, count: 9}},
+		{name: "7s", keepAlive: 7 * time.Second, want: probe{on: 1, idle: 7, interval: 7, count: 9}},
 		{name: "off", keepAlive: -1, want: probe{on: 0}},
 	}
 	for _, tt := range tests {

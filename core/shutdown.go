@@ -16,7 +16,8 @@ import (
 // its own goroutine; outgoing sockets still connecting are in Loop.pending.
 
 // Shutdown stops the Loop gracefully, as net/http.Server.Shutdown does a
-// server: every server stops accepting at once and asks each of its open
+// server: every server stops accepting at once (after accepting what its
+// listener has queued, as Server.Shutdown does) and asks each of its open
 // connections to finish (its OnShutdown callback, by default a graceful
 // Close); every other socket (outgoing ones, including those still
 // connecting) closes gracefully, delivering what was written, unless it
@@ -150,21 +151,47 @@ func (s *Socket) finishUp() {
 	_ = s.Close()
 }
 
+// openedInShutdown asks s, opened while a Shutdown was under way, to
+// finish: an outgoing socket at once; an incoming one (accepted as the
+// Shutdown drained its server's accept queue, or on its way to a reactor
+// when it began) once its first bytes have been read, so that the request
+// it was opened for is served. Reactor only.
+func (s *Socket) openedInShutdown(closing bool) {
+	if s.incoming && !closing {
+		s.endAfterRead = true
+		return
+	}
+	s.finishUp()
+}
+
+// finishAfterRead asks s to finish once its first read callback has run
+// (see openedInShutdown). Reactor only.
+func (s *Socket) finishAfterRead() {
+	switch {
+	case s.conn == nil: // closed
+		s.endAfterRead = false
+	case s.hdr != nil: // only (part of) a PROXY header came: wait for the request
+	default:
+		s.endAfterRead = false
+		s.finishUp()
+	}
+}
+
 // register adds s, just opened, to its reactor's list. Reactor only.
 func (r *reactor) register(s *Socket) {
-	s.regIdx = len(r.socks)
+	s.regIdx = int32(len(r.socks))
 	r.socks = append(r.socks, s)
 }
 
 // unregister removes s from its reactor's list. Reactor only.
 func (r *reactor) unregister(s *Socket) {
-	i, last := s.regIdx, len(r.socks)-1
+	i, last := int(s.regIdx), len(r.socks)-1
 	if i < 0 || i > last || r.socks[i] != s {
 		return
 	}
 	if i != last {
 		r.socks[i] = r.socks[last]
-		r.socks[i].regIdx = i
+		r.socks[i].regIdx = int32(i)
 	}
 	r.socks[last] = nil
 	r.socks = r.socks[:last]
@@ -174,10 +201,12 @@ func (r *reactor) unregister(s *Socket) {
 	}
 }
 
-// Shutdown stops the server gracefully: it stops accepting at once, asks
-// each of its open connections to finish (the OnShutdown callback given to
-// its entry point, by default a graceful Close), and waits until they have
-// all closed. If ctx ends first, it force-closes the rest and returns
+// Shutdown stops the server gracefully: it stops accepting at once, once
+// it has accepted the connections already queued on its listener (which
+// closing it would reset; each is asked to finish once its first bytes
+// have been read), asks each of its open connections to finish (the
+// OnShutdown callback given to its entry point, by default a graceful
+// Close), and waits until they have all closed. If ctx ends first, it force-closes the rest and returns
 // ctx.Err(). It may be called several times, and concurrently with Close
 // and the Loop's Shutdown and Exit. Safe to call from any goroutine except
 // the Loop's reactors, where it returns an error matching ErrInReactor.
@@ -222,7 +251,7 @@ func (x *Server) beginShutdown() {
 	if !x.cfg.shutting.CompareAndSwap(false, true) {
 		return
 	}
-	_ = x.Close()
+	x.drain()
 	l := x.loop
 	l.whenStarted(func() {
 		for _, r := range l.rs() {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"syscall"
 
 	_ "github.com/asyncnet/asyncnet/adapters" // links in gnet, the transport of Loops given none
 	"github.com/asyncnet/asyncnet/conditions"
@@ -72,7 +73,11 @@ func resolve(call string, l *core.Loop, addr string, opts []Option) (*core.Setti
 	if _, err := netaddr.Parse(addr, netaddr.Listen); err != nil {
 		return nil, &core.ArgError{Call: call, Arg: "addr", Reason: err.Error()}
 	}
-	return core.ResolveServer(call, opts)
+	st, err := core.ResolveServer(call, opts)
+	if err == nil && st.SocketFileMode != 0 {
+		return nil, &core.ArgError{Call: call, Arg: "server.WithSocketMode", Reason: "applies to PipeServer only"}
+	}
+	return st, err
 }
 
 // serve listens on addr and serves it with the resolved settings st.
@@ -91,13 +96,9 @@ func serve(l *core.Loop, addr string, onRead core.ReadFunc, st *core.Settings) (
 
 // listen binds addr, with the backlog, keepalive and port sharing of st.
 func listen(addr string, st *core.Settings) (net.Listener, error) {
-	keepAlive := st.KeepAliveConfig()
-	lc := net.ListenConfig{KeepAliveConfig: keepAlive}
-	if !keepAlive.Enable {
-		lc.KeepAlive = -1
-	}
+	lc := listenConfig(st.KeepAliveConfig())
 	if st.ReusePort {
-		lc.Control = reusePort
+		lc.Control = chainControl(lc.Control, reusePort)
 	}
 	ln, err := lc.Listen(context.Background(), "tcp", addr)
 	if err != nil {
@@ -112,6 +113,20 @@ func listen(addr string, st *core.Settings) (net.Listener, error) {
 	return ln, nil
 }
 
+// chainControl returns a net.ListenConfig Control that runs first (if
+// any), then next.
+func chainControl(first, next func(network, address string, c syscall.RawConn) error) func(network, address string, c syscall.RawConn) error {
+	if first == nil {
+		return next
+	}
+	return func(network, address string, c syscall.RawConn) error {
+		if err := first(network, address, c); err != nil {
+			return err
+		}
+		return next(network, address, c)
+	}
+}
+
 // WithReusePort sets SO_REUSEPORT on the server's socket, so that several
 // servers (of this process or of others, all with WithReusePort and of the
 // same user) listen on one address and the kernel spreads new connections
@@ -122,10 +137,12 @@ func listen(addr string, st *core.Settings) (net.Listener, error) {
 // When a server closes, on Linux the connections the kernel had queued for
 // it and not yet handed to it are reset, unless the sysctl
 // net.ipv4.tcp_migrate_req is 1 (Linux 5.14 and later), which moves them
-// to another listener of the port. Shutdown stops accepting at once, so
-// on an older kernel a rolling restart loses the handful of connections
-// that arrive in that instant: docs/scaling.md measures it and shows the
-// remedies. Not supported on Windows (the call fails with an error).
+// to another listener of the port. Shutdown (the Server's or the Loop's)
+// therefore first accepts and serves what the queue holds, then closes the
+// listener (docs/production.md); Close does not. On an older kernel a
+// rolling restart still loses the connections that arrive between the
+// last accept and the close. Not supported on Windows (the call fails with
+// an error).
 func WithReusePort() Option {
 	return core.NewServerOption("server.WithReusePort", func(st *core.Settings) error {
 		st.ReusePort = true

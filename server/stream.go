@@ -25,6 +25,13 @@ func TCPServerStream(l *core.Loop, addr string, onRead stream.ReadFunc, opts ...
 	if err != nil {
 		return nil, err
 	}
+	streamSettings(st, onRead)
+	return serve(l, addr, func(*core.Socket, []byte) {}, st)
+}
+
+// streamSettings makes the sockets of a server with settings st keep what
+// they receive, and hand their stream to onRead.
+func streamSettings(st *core.Settings, onRead stream.ReadFunc) {
 	userConnect := st.OnConnect
 	st.DontDrainReadBuffer = true
 	// Each socket gets a read callback of its own that holds its stream,
@@ -36,7 +43,6 @@ func TCPServerStream(l *core.Loop, addr string, onRead stream.ReadFunc, opts ...
 			userConnect(s)
 		}
 	}
-	return serve(l, addr, func(*core.Socket, []byte) {}, st)
 }
 
 // ErrListenerClosed is returned by Listener.Accept once the listener is

@@ -14,6 +14,18 @@
 // (gnet cannot pause a connection, nor say when its buffer drained, nor
 // close after a flush) is the transport's business.
 //
+// # Optional interfaces
+//
+// A Transport may also implement Placer, Acceptor and Dialer, to take over
+// more of a connection's start than Reactor.Enroll: choosing its reactor,
+// accepting it, connecting it. A Loop uses each when the transport has it
+// and falls back when it does not (or when a method returns an error
+// matching errors.ErrUnsupported): it accepts on a goroutine of its own
+// per server, runs each connect on a goroutine of its own, and hands each
+// connection to the least loaded reactor with Enroll, on a goroutine of its
+// own. A transport that implements none of them works as well, with a
+// goroutine or two per connection while it starts.
+//
 // # Concurrency
 //
 // Unless a method says otherwise, the methods of Conn, and those of a
@@ -25,6 +37,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"time"
 
 	"github.com/asyncnet/asyncnet/internal/buf"
@@ -163,4 +176,102 @@ type Conn interface {
 	LocalAddr() net.Addr
 	// RemoteAddr returns the remote address.
 	RemoteAddr() net.Addr
+}
+
+// Placer is implemented by a Transport that hands a connection to a reactor
+// of its own choosing (the least loaded) at no more cost than Enroll and
+// without a goroutine of its own per connection. Loops use it, when they
+// have one, instead of choosing a reactor and calling its Enroll.
+type Placer interface {
+	// Place hands the connected nc to one of the transport's reactors, as
+	// Reactor.Enroll does: the transport takes nc over, calls ch.OnOpen on
+	// that reactor, with its index, and returns after that, or with the
+	// error that kept it from happening. Safe to call from any goroutine
+	// except a reactor's (it waits for one).
+	Place(nc net.Conn, ch ConnHandler) error
+}
+
+// Acceptor is implemented by a Transport that accepts the connections of a
+// listener itself (rather than the Loop, on a goroutine per server), hands
+// each to a reactor of its choosing, and starts no goroutine per
+// connection.
+type Acceptor interface {
+	// Accept starts serving ln and returns at once, with a Closer that
+	// stops serving ln and closes it (returning the error of closing ln).
+	// From then on the transport accepts ln's connections; for each it
+	// calls h.Accepted, hands the connection to a reactor for the
+	// ConnHandler h.Accepted returned (calling its OnOpen there, as Enroll
+	// does), then h.Placed. It reports errors of accepting to
+	// h.AcceptError, and calls h.Stopped last, once it no longer serves ln
+	// (after Close, a negative AcceptError or Stop). It calls no method of
+	// h before Accept returns.
+	//
+	// If the transport cannot serve ln (a kind of listener it does not
+	// know, a platform it does not accept on), Accept returns an error
+	// matching errors.ErrUnsupported, leaves ln alone and never calls h.
+	// Safe to call from any goroutine.
+	Accept(ln net.Listener, h AcceptHandler) (io.Closer, error)
+}
+
+// Drainer is implemented by the io.Closer of an Acceptor that can stop
+// serving a listener gracefully.
+type Drainer interface {
+	// Drain stops serving the listener as Close does, but first accepts
+	// (and hands to reactors, calling the AcceptHandler as usual) the
+	// connections already queued on it, which closing it would reset. It
+	// returns at once; the listener is closed, and Stopped called, once
+	// they are in. A Close after Drain does nothing. Safe to call from any
+	// goroutine.
+	Drain()
+}
+
+// AcceptHandler receives the events of a listener an Acceptor serves. The
+// transport calls its methods one at a time, never on a reactor.
+type AcceptHandler interface {
+	// Accepted returns the ConnHandler of a connection just accepted, or
+	// nil to refuse it: the transport closes the connection.
+	Accepted() ConnHandler
+	// Placed reports how handing the connection of ch to a reactor ended:
+	// err is nil once ch.OnOpen has returned (whatever it returned), else
+	// why ch.OnOpen will never run (the transport has closed the
+	// connection).
+	Placed(ch ConnHandler, err error)
+	// AcceptError reports an error of accepting. The transport accepts
+	// from the listener again after the duration it returns, or, if it is
+	// negative, stops serving the listener (then Stopped).
+	AcceptError(err error) time.Duration
+	// Stopped is the last call of all: the listener is no longer served.
+	Stopped()
+}
+
+// Dialer is implemented by a Transport that makes outgoing TCP connections
+// itself, without a goroutine per connect, and hands each to a reactor of
+// its choosing.
+type Dialer interface {
+	// Dial starts connecting to d.Addr and returns at once. When connected,
+	// the transport hands the connection to a reactor, calls ch.OnOpen
+	// there (as Enroll does), then done(nil). If the connection cannot be
+	// made or handed over within d.Timeout, done gets the error: a
+	// *net.OpError as net.Dialer returns them (matching syscall.ECONNREFUSED,
+	// os.ErrDeadlineExceeded, ...), context.Canceled after cancel, or
+	// another error if the transport stops. done is called exactly once,
+	// never on a reactor, and must not block; cancel may be called at any
+	// time, also after done.
+	//
+	// If the transport cannot make such a connection, Dial returns an
+	// error matching errors.ErrUnsupported and never calls done. Safe to
+	// call from any goroutine, reactors included.
+	Dial(d Dial, ch ConnHandler, done func(error)) (cancel func(), err error)
+}
+
+// Dial says what connection a Dialer makes.
+type Dial struct {
+	// Addr is the peer's TCP address.
+	Addr netip.AddrPort
+	// Timeout bounds the time connecting may take; 0 leaves it to the
+	// operating system.
+	Timeout time.Duration
+	// KeepAlive is the connection's TCP keepalive, with net.Dialer's
+	// meaning of each field (off unless Enable).
+	KeepAlive net.KeepAliveConfig
 }

@@ -6,6 +6,7 @@ package testutil
 import (
 	"net"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -146,3 +147,20 @@ func FreePort(t testing.TB) string {
 	require.NoError(t, ln.Close())
 	return addr
 }
+
+// Started starts a Loop with opts that stays up (core.WithStayRunning)
+// until t ends; then it exits the Loop and fails t unless Wait returns nil.
+func Started(t testing.TB, opts ...core.LoopOption) *core.Loop {
+	t.Helper()
+	l := core.NewLoop(append([]core.LoopOption{core.WithStayRunning()}, opts...)...)
+	require.NoError(t, l.Start(nil))
+	t.Cleanup(func() {
+		l.Exit()
+		require.NoError(t, l.Wait())
+	})
+	return l
+}
+
+// SocketPath returns a path for a Unix domain socket in a directory of
+// t's own, removed when t ends.
+func SocketPath(t testing.TB) string { return filepath.Join(t.TempDir(), "s.sock") }
