@@ -2,11 +2,16 @@
 GO          ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 PKGS        := ./...
+## MATRIX: the packages whose tests run on each transport (yamux's
+## transport matrix, docs/design.md): gnet, the default, with the rest,
+## then memtransport (ASYNCNET_TRANSPORT=mem, internal/testutil).
+MATRIX      := ./core ./stream ./server ./client
+TEST_MEM    := ASYNCNET_TRANSPORT=mem $(GO) test -race -count=1 -shuffle=on $(MATRIX)
 
 BENCH       := cd bench &&
 PROM        := cd metrics/prom &&
 
-.PHONY: deps test vet lint fmt fmt-check staticcheck layering crossvet bench bench-churn bench-go bench-mem bench-smoke fuzz-smoke ci
+.PHONY: deps test test-mem vet lint fmt fmt-check staticcheck layering crossvet bench bench-churn bench-go bench-mem bench-smoke fuzz-smoke ci
 
 ## deps: install what some tests use, from Debian's packages, if missing:
 ## openssl (the openssl s_client test of examples/tls-echo), netcat-openbsd
@@ -26,12 +31,19 @@ deps:
 	fi
 
 ## test: vet, then every test with the race detector, in random order
-## (the library, then the modules of their own: the benchmark suite in
-## bench/ and the Prometheus collector in metrics/prom/).
+## (the library, the MATRIX packages again on memtransport, then the
+## modules of their own: the benchmark suite in bench/ and the Prometheus
+## collector in metrics/prom/). ASYNCNET_TEST_SCALE=3 widens the time
+## bounds of timing tests on a slow machine.
 test: vet
 	$(GO) test -race -count=1 -shuffle=on $(PKGS)
+	$(TEST_MEM)
 	$(BENCH) $(GO) test -race -count=1 -shuffle=on ./...
 	$(PROM) $(GO) test -race -count=1 -shuffle=on ./...
+
+## test-mem: only the MATRIX packages, on memtransport.
+test-mem:
+	$(TEST_MEM)
 
 vet:
 	$(GO) vet $(PKGS)

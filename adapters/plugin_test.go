@@ -184,7 +184,7 @@ func TestPluginConnectFromOnTraffic(t *testing.T) {
 	p, addr, _ := runApp(t, a, nil, gnet.WithNumEventLoop(1), gnet.WithTicker(true))
 	plugin.Store(p)
 	exchange(t, dialFrom(t, "127.0.0.1", addr), "via asyncnet", "backend:via asyncnet")
-	require.Less(t, time.Duration(connectTook.Load()), 100*time.Millisecond, "TCPConnect returned at once")
+	require.Less(t, time.Duration(connectTook.Load()), testutil.Scale(100*time.Millisecond), "TCPConnect returned at once")
 	require.Equal(t, appG.Load(), readG.Load(), "the outgoing socket's callbacks ran on the application's only event loop")
 	require.Equal(t, int32(1), outgoing.Load(), "the outgoing socket counted on the plugin's Loop")
 }
@@ -203,7 +203,7 @@ func TestPluginTicks(t *testing.T) {
 	start := time.Now()
 	l.Delay(30*time.Millisecond, func() { fired <- time.Since(start) })
 	after := testutil.Recv(t, fired, "the asyncnet timer")
-	require.Less(t, after, 30*time.Millisecond+250*time.Millisecond, "asyncnet's timer ran at asyncnet's tick")
+	require.Less(t, after, 30*time.Millisecond+testutil.Scale(250*time.Millisecond), "asyncnet's timer ran at asyncnet's tick")
 	done := make(chan struct{})
 	l.Delay(500*time.Millisecond, func() { close(done) })
 	testutil.Recv(t, done, "half a second")

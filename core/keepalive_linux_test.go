@@ -19,6 +19,8 @@ import (
 // and 9 probes, or none. (On Linux an accepted socket inherits them from
 // the listener.)
 func TestTCPKeepAlive(t *testing.T) {
+	testutil.GnetOnly(t, "it reads the kernel socket's options through gnet's Conn.Fd; "+
+		"memtransport hides the socket it bridges")
 	type probe struct{ on, idle, interval, count int }
 	read := func(s *core.Socket) probe {
 		fd := adapters.SocketC(s).Fd()

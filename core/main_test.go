@@ -6,4 +6,6 @@ import (
 	"github.com/asyncnet/asyncnet/internal/testutil"
 )
 
-func TestMain(m *testing.M) { testutil.Main(m) }
+// TestMain runs core's tests on the transport that ASYNCNET_TRANSPORT
+// names (gnet by default; `make test` runs them on memtransport too).
+func TestMain(m *testing.M) { testutil.Main(testutil.OnTransport(m)) }

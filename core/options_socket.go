@@ -66,7 +66,8 @@ func WithReadTimeout(d time.Duration) SocketOption {
 // bytes stay unsent for d without any progress (cl-async's
 // :write-timeout, without its bug of acting as a lifetime limit). On a
 // server it applies to every accepted socket. 0, the default, means no
-// timeout; the precision is one tick (WithTickInterval).
+// timeout; the precision is one tick (WithTickInterval), or up to d late
+// when the last progress was the peer's acknowledgements (Socket.SetTimeouts).
 func WithWriteTimeout(d time.Duration) SocketOption {
 	return durationOption("core.WithWriteTimeout", d, func(st *Settings) { st.WriteTimeout = d })
 }

@@ -92,11 +92,12 @@ func TestExitWhileParked(t *testing.T) {
 // their way out (gnet's last flush as it lets the descriptor go writes
 // some) still tells the socket they went: the write queue drains, OnDrain
 // runs. Reading is paused and resumed every millisecond while 8 MiB go
-// out to a peer that reads them all.
+// out to a peer that reads them all. The low watermark is 0, so that
+// OnDrain means every byte went (with the default it runs at 256 KiB).
 func TestPauseWhileSendingDrains(t *testing.T) {
 	payload := randomBytes(t, 8<<20)
 	drained := make(chan int, 1)
-	addr := serve(t, echo, core.OnConnect(func(s *core.Socket) {
+	addr := serve(t, echo, core.WithWriteWatermarks(0, core.DefaultWriteHighWatermark), core.OnConnect(func(s *core.Socket) {
 		_, err := s.Write(payload)
 		require.NoError(t, err)
 		paused := false

@@ -441,6 +441,12 @@ func (s *Socket) closedBy(c transport.Conn, err error) {
 		ev = s.condition(conditions.SocketClosed, "close", errTransportStopped)
 	}
 	s.endReading(c, readDone(err, ev, s))
+	if errors.Is(err, io.EOF) {
+		// The Conn sends what it still holds after this (the tail of
+		// ConnHandler.OnEOF), when the socket is gone: count it now.
+		bump(&s.r.count.bytesWritten, uint64(s.connUnsent))
+		s.connUnsent = 0
+	}
 	s.conn = nil
 	s.finishClose(ev)
 }

@@ -41,7 +41,7 @@ type Counters struct {
 	ClosedError    uint64 // sockets closed by another error
 
 	BytesRead     uint64 // bytes received
-	BytesWritten  uint64 // bytes the kernel took
+	BytesWritten  uint64 // bytes the kernel took (those a socket closing after the peer's end of file still holds count at its close)
 	RefusedWrites uint64 // writes refused by WithMaxWriteBuffer (each also closes its socket, unless OverflowRefuse)
 }
 

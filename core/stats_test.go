@@ -83,3 +83,29 @@ func TestCounters(t *testing.T) {
 	}
 	require.Equal(t, want, st.Counters)
 }
+
+// TestCountersCountTheTail: the bytes a socket still holds when it closes
+// after the peer's end of file, which the transport sends after the close,
+// count as written. 4 MiB do not fit in the kernel at once, so there is a
+// tail.
+func TestCountersCountTheTail(t *testing.T) {
+	const size = 4 << 20
+	l, wait := startLoop(t)
+	closed := make(chan struct{}, 1)
+	srv, err := server.TCPServer(l, "127.0.0.1:0", func(s *core.Socket, _ []byte) {
+		_, err := s.Write(make([]byte, size))
+		require.NoError(t, err)
+	}, core.OnEvent(func(*core.Socket, error) { closed <- struct{}{} }))
+	require.NoError(t, err)
+	c := dial(t, srv.Addr().String())
+	_, err = c.Write([]byte("go"))
+	require.NoError(t, err)
+	require.NoError(t, c.(*net.TCPConn).CloseWrite())
+	testutil.Recv(t, closed, "the end of file")
+	got, err := io.ReadAll(c)
+	require.NoError(t, err)
+	require.Len(t, got, size)
+	require.NoError(t, l.Shutdown(context.Background()))
+	require.NoError(t, wait())
+	require.Equal(t, uint64(size), l.Stats().Counters.BytesWritten)
+}

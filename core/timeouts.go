@@ -19,7 +19,11 @@ import (
 // arrive for read while reading is enabled; the write timeout when written
 // bytes stay unsent for write without any progress. Either delivers
 // conditions.TCPTimeout to the event callback, once. The precision is one
-// tick (WithTickInterval). It is the equivalent of cl-async's
+// tick (WithTickInterval), except that a write timeout may fire up to one
+// timeout late when the last progress was the peer acknowledging bytes
+// (a slow reader draining the kernel's buffers): acknowledgements are
+// looked at only when the timeout is due, and count as progress made
+// then. It is never early. It is the equivalent of cl-async's
 // set-socket-timeouts. Safe to call from any goroutine.
 func (s *Socket) SetTimeouts(read, write time.Duration) error {
 	const call = "Socket.SetTimeouts"

@@ -66,5 +66,5 @@ func TestPublishExpvar(t *testing.T) {
 	// BytesWritten counts what the kernel took, reported by the
 	// transport's write callback, which may come after the peer read
 	// the echo: each scrape is fresh, so a later one shows it.
-	require.Eventually(t, func() bool { return scrape().BytesWritten == 5 }, 5*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return scrape().BytesWritten == 5 }, testutil.Timeout, 5*time.Millisecond)
 }

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,9 +30,9 @@ func proxyServer(t *testing.T, opts ...server.Option) (addr string, events chan 
 	require.NoError(t, l.Start(nil))
 	t.Cleanup(func() { l.Exit(); _ = l.Wait() })
 	events = make(chan error, 16)
-	connected := map[*core.Socket]bool{}
+	var connected sync.Map // *core.Socket: the connect callback ran; sockets are spread over reactors
 	srv, err := server.TCPServer(l, "127.0.0.1:0", func(s *core.Socket, data []byte) {
-		if !connected[s] {
+		if _, ok := connected.Load(s); !ok {
 			t.Error("a read callback before the connect callback")
 		}
 		line, _ := s.Data().(string) // the first line, however it arrives
@@ -44,7 +45,7 @@ func proxyServer(t *testing.T, opts ...server.Option) (addr string, events chan 
 		_, _ = fmt.Fprintf(s, "%s %s %s\n", s.RemoteAddr(), s.LocalAddr(), strings.TrimSpace(first))
 		_ = s.Close()
 	}, append(opts, server.WithProxyProtocol(),
-		core.OnConnect(func(s *core.Socket) { connected[s] = true }),
+		core.OnConnect(func(s *core.Socket) { connected.Store(s, true) }),
 		core.OnEvent(func(_ *core.Socket, ev error) { events <- ev }))...)
 	require.NoError(t, err)
 	return srv.Addr().String(), events

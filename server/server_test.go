@@ -16,7 +16,7 @@ import (
 	"github.com/asyncnet/asyncnet/server"
 )
 
-func TestMain(m *testing.M) { testutil.Main(m) }
+func TestMain(m *testing.M) { testutil.Main(testutil.OnTransport(m)) }
 
 func echo(s *core.Socket, data []byte) { _, _ = s.Write(data) }
 

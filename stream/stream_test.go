@@ -22,7 +22,7 @@ import (
 	"github.com/asyncnet/asyncnet/stream"
 )
 
-func TestMain(m *testing.M) { testutil.Main(m) }
+func TestMain(m *testing.M) { testutil.Main(testutil.OnTransport(m)) }
 
 func ignore(*core.Socket, []byte) {}
 

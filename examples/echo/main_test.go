@@ -97,14 +97,15 @@ func slowEchoClient(addr string, size int) error {
 // gracefully (it reads end of file, not a reset), and the server ends
 // without waiting for the grace period.
 func TestShutdownClosesQuietConnections(t *testing.T) {
-	c, stop := startIdleClient(t, config{addr: "127.0.0.1:0", serve: true, grace: time.Minute, quiet: 50 * time.Millisecond})
+	grace := testutil.Scale(time.Minute)
+	c, stop := startIdleClient(t, config{addr: "127.0.0.1:0", serve: true, grace: grace, quiet: 50 * time.Millisecond})
 	start := time.Now()
 	errs := make(chan error, 1)
 	go func() { errs <- stop() }()
 	_, err := c.Read(make([]byte, 1))
 	require.ErrorIs(t, err, io.EOF)
 	require.NoError(t, testutil.Recv(t, errs, "run to return"))
-	require.Less(t, time.Since(start), 30*time.Second)
+	require.Less(t, time.Since(start), grace/2, "it did not wait for the grace period")
 }
 
 // TestGraceRunsOut: a connection that is never quiet for long enough is
@@ -139,7 +140,7 @@ func startIdleClient(t *testing.T, cfg config) (net.Conn, func() error) {
 // midway through a few MiB each: after SIGTERM every client gets its whole
 // echo back, and the program exits 0 well within its grace period.
 func TestSIGTERMLetsTransfersFinish(t *testing.T) {
-	const grace = time.Minute
+	grace := testutil.Scale(time.Minute) // the bound on how long it runs
 	// A quiet time far longer than the clients' pause between SIGTERM and
 	// their release, so that only their own end closes them.
 	p := exampletest.Start(t, exampletest.Build(t), "-addr", "127.0.0.1:0", "-grace", grace.String(), "-quiet", "20s")
@@ -148,7 +149,7 @@ func TestSIGTERMLetsTransfersFinish(t *testing.T) {
 	clients := exampletest.StartEchoClients(t, 4, 4<<20, exampletest.DialTCP(addr))
 	clients.WaitMidway(t)
 	p.Signal(t, syscall.SIGTERM)
-	p.Out.Next(t, "shutting down (open connections: 4); waiting up to 1m0s")
+	p.Out.Next(t, "shutting down (open connections: 4); waiting up to "+grace.String())
 	clients.Release() // the rest is sent while the server shuts down
 	clients.RequireIntact(t)
 	code, ran := p.Wait(t)

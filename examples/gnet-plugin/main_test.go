@@ -54,7 +54,7 @@ func TestResets(t *testing.T) {
 // each: after SIGTERM every client gets its whole echo back, and the
 // program exits 0 well within its grace period.
 func TestSIGTERMLetsTransfersFinish(t *testing.T) {
-	const grace = time.Minute
+	grace := testutil.Scale(time.Minute) // the bound on how long it runs
 	proxyAddr := testutil.FreePort(t)
 	p := exampletest.Start(t, exampletest.Build(t), "-app", testutil.FreePort(t), "-proxy", proxyAddr,
 		"-backend", exampletest.EchoBackend(t), "-timeout", "1m", "-grace", grace.String())

@@ -12,6 +12,7 @@ import (
 
 	"github.com/asyncnet/asyncnet/core"
 	"github.com/asyncnet/asyncnet/internal/exampletest"
+	"github.com/asyncnet/asyncnet/internal/testutil"
 )
 
 func TestMain(m *testing.M) { exampletest.Main(m) }
@@ -46,7 +47,7 @@ func TestResets(t *testing.T) {
 // SIGTERM, every client gets its whole echo back, and the proxy exits 0
 // well within its grace period.
 func TestSIGTERMLetsTransfersFinish(t *testing.T) {
-	const grace = time.Minute
+	grace := testutil.Scale(time.Minute) // the bound on how long it runs
 	p := exampletest.Start(t, exampletest.Build(t), "-listen", "127.0.0.1:0",
 		"-backend", exampletest.EchoBackend(t), "-grace", grace.String())
 	addr := p.Out.Addr(t, "listening on ")

@@ -171,7 +171,7 @@ func sendRequests(c *net.TCPConn, n int, stalled chan<- struct{}) error {
 // on their way); an idle client is closed at once; a request half sent is
 // answered once its end arrives; and the program exits 0.
 func testSIGTERM(t *testing.T, bin string) {
-	const grace = 20 * time.Second
+	grace := testutil.Scale(20 * time.Second) // the bound on how long it runs after the signal
 	p := start(t, bin, "-addr", "127.0.0.1:0", "-grace", grace.String())
 
 	idle, err := net.Dial("tcp", p.addr)

@@ -82,5 +82,5 @@ func TestStoreRearmsEarlyTimers(t *testing.T) {
 	require.True(t, found)
 	require.Equal(t, 1, l.Stats().Timers)
 	ms := st.ttl(key)
-	require.InDelta(t, (48 * time.Hour).Milliseconds(), ms, 1000)
+	require.InDelta(t, (48 * time.Hour).Milliseconds(), ms, float64(testutil.Scale(time.Second).Milliseconds()))
 }

@@ -99,7 +99,7 @@ func TestOwnCertificate(t *testing.T) {
 // its whole echo back, and the program exits 0 well within its grace
 // period.
 func TestSIGTERMLetsTransfersFinish(t *testing.T) {
-	const grace = time.Minute
+	grace := testutil.Scale(time.Minute) // the bound on how long it runs
 	// A quiet time far longer than the clients' pause between SIGTERM and
 	// their release, so that only their own end closes them.
 	p := exampletest.Start(t, exampletest.Build(t), "-addr", "127.0.0.1:0", "-grace", grace.String(), "-quiet", "20s")
