@@ -7,15 +7,21 @@ BENCH       := cd bench &&
 
 .PHONY: deps test vet lint fmt fmt-check staticcheck layering crossvet bench bench-churn bench-go bench-mem bench-smoke fuzz-smoke ci
 
-## deps: install what some tests use, from Debian's packages, if missing:
-## openssl (the openssl s_client test of examples/tls-echo), netcat-openbsd
-## and socat (the half-close tests of the proxy examples), redis-server and
-## redis-tools (examples/connector's backend). Tests skip, naming the tool,
+## deps: install what some tests and demos use, from Debian's packages, if
+## missing: openssl (the openssl s_client test of examples/tls-echo),
+## netcat-openbsd and socat (the half-close tests of the proxy examples),
+## redis-server and redis-tools (examples/connector's backend; redis-cli and
+## redis-benchmark drive examples/resp and examples/cluster), curl and wrk
+## (examples/http), haproxy (examples/cluster). Tests skip, naming the tool,
 ## without them. Safe to run again: it installs only what is missing.
-DEPS := openssl:openssl nc:netcat-openbsd socat:socat redis-server:redis-server redis-cli:redis-tools
+## haproxy lives in /usr/sbin, which a user's PATH may lack: it is looked
+## for there too.
+DEPS := openssl:openssl nc:netcat-openbsd socat:socat redis-server:redis-server \
+	redis-cli:redis-tools redis-benchmark:redis-tools curl:curl wrk:wrk haproxy:haproxy
 deps:
 	@missing=""; for d in $(DEPS); do \
-		command -v $${d%%:*} >/dev/null 2>&1 || missing="$$missing $${d#*:}"; \
+		PATH="$$PATH:/usr/sbin:/sbin" command -v $${d%%:*} >/dev/null 2>&1 || \
+		case " $$missing " in *" $${d#*:} "*) ;; *) missing="$$missing $${d#*:}";; esac; \
 	done; \
 	if [ -n "$$missing" ]; then \
 		echo "deps: installing$$missing"; \
