@@ -4,6 +4,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 PKGS        := ./...
 
 BENCH       := cd bench &&
+PROM        := cd metrics/prom &&
 
 .PHONY: deps test vet lint fmt fmt-check staticcheck layering crossvet bench bench-churn bench-go bench-mem bench-smoke fuzz-smoke ci
 
@@ -31,14 +32,17 @@ deps:
 	fi
 
 ## test: vet, then every test with the race detector, in random order
-## (the library, then the benchmark suite's own module in bench/).
+## (the library, then the modules of their own: the benchmark suite in
+## bench/ and the Prometheus collector in metrics/prom/).
 test: vet
 	$(GO) test -race -count=1 -shuffle=on $(PKGS)
 	$(BENCH) $(GO) test -race -count=1 -shuffle=on ./...
+	$(PROM) $(GO) test -race -count=1 -shuffle=on ./...
 
 vet:
 	$(GO) vet $(PKGS)
 	$(BENCH) $(GO) vet ./...
+	$(PROM) $(GO) vet ./...
 
 ## lint: formatting, vet, staticcheck, the gnet layering rule, other platforms.
 lint: fmt-check vet staticcheck layering crossvet
@@ -52,6 +56,7 @@ fmt-check:
 staticcheck:
 	$(GO) run $(STATICCHECK) $(PKGS)
 	$(BENCH) $(GO) run $(STATICCHECK) ./...
+	$(PROM) $(GO) run $(STATICCHECK) ./...
 
 ## layering: only adapters/ may import gnet, and core must not reach it at all.
 layering:

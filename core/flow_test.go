@@ -479,7 +479,15 @@ func TestStatsUnderChurn(t *testing.T) {
 			}
 		}()
 	}))
-	require.Equal(t, core.Stats{}, l.Stats())
+	st := l.Stats()
+	held := st
+	held.Counters = core.Counters{}
+	require.Equal(t, core.Stats{}, held, "nothing held")
+	total := uint64(workers * conns * rounds)
+	require.Equal(t, total, st.Accepted)
+	require.Equal(t, total, st.Connected)
+	require.Equal(t, total, st.ClosedByApp, "the clients closed theirs")
+	require.Equal(t, total, st.ClosedEOF, "the server's sockets closed at the clients' end of file")
 }
 
 // TestTimersRunBesideABusyProducer: a producer that writes from OnDrain to

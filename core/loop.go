@@ -346,7 +346,7 @@ func (l *Loop) shutdown() {
 	for _, s := range cut { // no reactor runs any more: the events run alone
 		s.stoppedDial()
 	}
-	l.stats.update(func(st *Stats) { st.Timers = 0 }) // dropped, never to run
+	l.stats.nTimers.Store(0) // dropped, never to run
 	l.state.Store(loopDone)
 }
 

@@ -273,8 +273,12 @@ func TestStats(t *testing.T) {
 		st := l.Stats() // the connects are pending or done, never lost
 		require.Equal(t, n, st.PendingConnects+st.OutgoingSockets)
 	}))
-	require.Equal(t, core.Stats{IncomingSockets: n, OutgoingSockets: n, Servers: 1}, during)
-	require.Equal(t, core.Stats{}, l.Stats(), "everything closed")
+	require.Equal(t, core.Stats{IncomingSockets: n, OutgoingSockets: n, Servers: 1,
+		Counters: core.Counters{Accepted: n, Connected: n}}, during)
+	st := l.Stats()
+	require.EqualValues(t, 2*n, st.ClosedByApp+st.ClosedEOF, "closed by the application (or the peer's end of file came first)")
+	st.ClosedByApp, st.ClosedEOF = 0, 0
+	require.Equal(t, core.Stats{Counters: core.Counters{Accepted: n, Connected: n}}, st, "everything closed")
 }
 
 func TestPendingConnectsStat(t *testing.T) {

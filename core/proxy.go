@@ -32,7 +32,9 @@ var ErrProxyHeader = errors.New("asyncnet: bad PROXY protocol header")
 // that is shorter.
 const proxyHeaderWait = 5 * time.Second
 
-// proxyWait is the reactor's state of a socket waiting for its header.
+// proxyWait is the reactor's state of a socket waiting for its header. It
+// stays set on a socket that closes before its header is in: such a socket
+// never was the application's, and is not counted (Counters).
 type proxyWait struct {
 	timer timerNode
 }
@@ -56,7 +58,7 @@ func (s *Socket) awaitProxyHeader() {
 // expire fails a header that has not arrived in time.
 func (t *proxyTimer) expire(*timerNode) {
 	s := (*Socket)(t)
-	if s.hdr == nil || s.conn == nil {
+	if s.hdr == nil || s.conn == nil || s.isClosed() {
 		return
 	}
 	s.proxyFailed(&net.OpError{Op: "read", Net: "tcp", Addr: s.RemoteAddr(),
@@ -86,6 +88,7 @@ func (s *Socket) readProxyHeader(c transport.Conn) bool {
 	_, _ = c.Discard(used)
 	s.r.wheel.remove(&s.hdr.timer)
 	s.hdr = nil
+	s.r.count.opened(true)
 	if h.HasAddrs() {
 		s.mu.Lock()
 		s.raddr, s.laddr = headerAddr(h, true), headerAddr(h, false)
@@ -116,7 +119,6 @@ func headerAddr(h proxyproto.Header, source bool) net.Addr {
 // connects and closes). Reactor only.
 func (s *Socket) dropProxyWait() {
 	s.r.wheel.remove(&s.hdr.timer)
-	s.hdr = nil
 	s.mu.Lock()
 	s.userClosed = true
 	s.mu.Unlock()
@@ -127,11 +129,11 @@ func (s *Socket) dropProxyWait() {
 // Reactor only.
 func (s *Socket) proxyFailed(err error) {
 	s.r.wheel.remove(&s.hdr.timer)
-	s.hdr = nil
 	s.mu.Lock()
 	peer := s.peerLocked()
 	s.mu.Unlock()
 	ev := conditions.New(conditions.TCPAcceptError, "proxy", peer, err)
+	s.loop.stats.acceptErrors.Add(1)
 	s.loop.deliver(nil, s.cfg.cbs.event, ev)
 	s.mu.Lock()
 	s.closeLocked(true, true) // unlocks; no closing event: the application never had it

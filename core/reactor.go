@@ -42,6 +42,7 @@ type reactor struct {
 	conns      atomic.Int32  // open connections, for leastLoaded
 	bytesIn    atomic.Int64  // Stats.BytesBufferedIn of this reactor's sockets
 	bytesOut   atomic.Int64  // Stats.BytesBufferedOut: the unsent bytes of this reactor's sockets
+	count      reactorCounts // Stats.Counters of this reactor's sockets
 	nextDue    atomic.Int64  // the wheel's nextDue: tick then
 	tickQueued atomic.Bool   // a tick is queued in the transport
 

@@ -181,6 +181,7 @@ func (x *Server) accept() {
 
 // acceptError delivers err to the server's event callback on a reactor.
 func (x *Server) acceptError(err error) {
+	x.loop.stats.acceptErrors.Add(1)
 	ev := conditions.New(conditions.TCPAcceptError, "accept", x.addr, err)
 	if !x.loop.post(func() { x.loop.deliver(nil, x.st.OnEvent, ev) }) {
 		x.loop.log.Warn("asyncnet: accept failed", "addr", x.addr, "err", err)

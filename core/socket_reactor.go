@@ -37,6 +37,7 @@ type reactorState struct {
 	tmo          *timeouts      // nil until the socket first has a timeout
 	hdr          *proxyWait     // non-nil while the PROXY protocol header is awaited (proxy.go)
 	inStat       int64          // what s adds to its reactor's BytesBufferedIn
+	seenIn       int            // bytes the transport still held after the last OnTraffic (Counters.BytesRead)
 }
 
 // wrPhase is where the writing side of a socket's connection is, on its
@@ -74,7 +75,13 @@ func (e *socketEvents) OnTraffic(c transport.Conn) {
 	s := (*Socket)(e)
 	s.r.enter()
 	defer s.r.exit()
+	if n := c.InboundBuffered(); n > s.seenIn { // new bytes: those beyond what the last event left
+		bump(&s.r.count.bytesRead, uint64(n-s.seenIn))
+	}
 	s.readable(c)
+	if s.conn != nil {
+		s.seenIn = c.InboundBuffered()
+	}
 }
 
 // OnSent accounts for bytes the kernel took, and hands the Conn more.
@@ -136,11 +143,13 @@ func (s *Socket) open(r *reactor, c transport.Conn) bool {
 	if !s.incoming {
 		s.loop.unpend(s)
 	}
-	s.loop.stats.connected(s.incoming)
 	if s.cfg.proxy && s.incoming && !closing {
-		s.awaitProxyHeader() // the connect callback runs once the header is in
-	} else if cb := s.cbs.Load().connect; cb != nil && !closing {
-		s.callSocket(cb)
+		s.awaitProxyHeader() // counted, and the connect callback run, once the header is in
+	} else {
+		r.count.opened(s.incoming)
+		if cb := s.cbs.Load().connect; cb != nil && !closing {
+			s.callSocket(cb)
+		}
 	}
 	if s.cfg.shutting.Load() || s.loop.shutting.Load() {
 		s.finishUp() // opened while a Shutdown was under way
@@ -344,6 +353,7 @@ func (s *Socket) observe(c transport.Conn) {
 // that are due run, congestion may end. Reactor only.
 func (s *Socket) sentMore(n int) {
 	s.sent += uint64(n)
+	bump(&s.r.count.bytesWritten, uint64(n))
 	s.unsent.Add(-int64(n))
 	s.r.bytesOut.Add(-int64(n))
 	s.writeProgressed()
@@ -406,7 +416,7 @@ func (s *Socket) queued() (int, bool) {
 // closedBy finishes s after the Conn closed.
 func (s *Socket) closedBy(c transport.Conn, err error) {
 	if s.hdr != nil {
-		s.dropProxyWait() // closed before its header: the application never had it
+		s.dropProxyWait() // closed before its header: the application never had it (a second call does no harm)
 	}
 	var ev error
 	switch {
@@ -442,11 +452,13 @@ func (s *Socket) finishClose(ev error) {
 	s.reportIn(0)
 	s.r.conns.Add(-1)
 	s.r.unregister(s)
-	s.loop.stats.disconnected(s.incoming)
 
 	user := s.markClosed()
 	if s.cond != nil {
 		ev = s.cond
+	}
+	if s.hdr == nil { // else never the application's, never counted
+		s.r.count.closedAs(s.incoming, causeOf(user, ev))
 	}
 	if ev != nil && !user && s.loop.delivering() {
 		s.callEvent(ev)

@@ -76,6 +76,7 @@ func (s *Socket) Write(p []byte) (int, error) {
 // the cap, closing the socket unless its policy is OverflowRefuse, and
 // returns the error. Call with s.mu held; it unlocks it.
 func (s *Socket) refuseLocked(unsent int64) error {
+	s.loop.stats.refusedWrites.Add(1)
 	cause := fmt.Errorf("%w: %d bytes would be unsent, limit %d", ErrWriteBufferFull, unsent, s.cfg.maxWrite)
 	if s.cfg.overflow == OverflowRefuse {
 		err := &conditions.Error{Kind: conditions.EventError, Op: "write", Addr: s.peerLocked(), Socket: s, Err: cause}
