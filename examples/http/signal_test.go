@@ -4,22 +4,19 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime/debug"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/asyncnet/asyncnet/internal/exampletest"
 	"github.com/asyncnet/asyncnet/internal/testutil"
 )
 
@@ -27,69 +24,9 @@ import (
 // once, then stopped with SIGTERM in the middle of pipelines, and started
 // on a port that is taken.
 func TestProgram(t *testing.T) {
-	bin := build(t)
+	bin := exampletest.Build(t)
 	t.Run("SIGTERM finishes the pipelines", func(t *testing.T) { testSIGTERM(t, bin) })
 	t.Run("port taken", func(t *testing.T) { testPortTaken(t, bin) })
-}
-
-// build builds the example into a temporary directory and returns the
-// program's path. When the tests run with the race detector, so is the
-// program built.
-func build(t *testing.T) string {
-	t.Helper()
-	goTool, err := exec.LookPath("go")
-	require.NoError(t, err, "the go command is not in PATH")
-	bin := filepath.Join(t.TempDir(), "http")
-	args := []string{"build", "-o", bin}
-	if info, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range info.Settings {
-			if s.Key == "-race" && s.Value == "true" {
-				args = append(args, "-race")
-			}
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, goTool, append(args, ".")...).CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
-	return bin
-}
-
-// process is the example running as a program.
-type process struct {
-	cmd    *exec.Cmd
-	addr   string                // where it listens
-	stderr testutil.LockedBuffer // its log
-	exited chan struct{}         // closed once the program has exited
-	err    error                 // then: cmd.Wait's result
-}
-
-// start starts the program and waits until it listens. When the test ends
-// the program is killed if it still runs.
-func start(t *testing.T, bin string, args ...string) *process {
-	t.Helper()
-	p := &process{cmd: exec.Command(bin, args...), exited: make(chan struct{})}
-	stdout, err := p.cmd.StdoutPipe()
-	require.NoError(t, err)
-	p.cmd.Stderr = &p.stderr
-	require.NoError(t, p.cmd.Start())
-	go func() {
-		p.err = p.cmd.Wait()
-		close(p.exited)
-	}()
-	t.Cleanup(func() {
-		_ = p.cmd.Process.Kill() // fails once it has exited: nothing to do
-		<-p.exited
-	})
-	p.addr = listeningOn(t, stdout)
-	return p
-}
-
-// wait waits for the program to exit and returns how it ended.
-func (p *process) wait(t *testing.T) error {
-	t.Helper()
-	testutil.Recv(t, p.exited, "the program to exit")
-	return p.err
 }
 
 // pipelinedRequest is the i-th request of a pipelining client: every third one is
@@ -187,12 +124,13 @@ func sendRequests(c *net.TCPConn, n int, stalled chan<- struct{}) error {
 // and the program exits 0.
 func testSIGTERM(t *testing.T, bin string) {
 	const grace = 20 * time.Second
-	p := start(t, bin, "-addr", "127.0.0.1:0", "-grace", grace.String())
+	p := exampletest.Start(t, bin, "-addr", "127.0.0.1:0", "-grace", grace.String())
+	addr := p.Out.Addr(t, "listening on ")
 
-	idle, err := net.Dial("tcp", p.addr)
+	idle, err := net.Dial("tcp", addr)
 	require.NoError(t, err)
 	defer idle.Close()
-	half, err := net.Dial("tcp", p.addr)
+	half, err := net.Dial("tcp", addr)
 	require.NoError(t, err)
 	defer half.Close()
 	r := bufio.NewReader(half)
@@ -214,7 +152,7 @@ func testSIGTERM(t *testing.T, bin string) {
 	stalled, resume, results := make(chan struct{}, clients), make(chan struct{}), make(chan result, clients)
 	for range clients {
 		go func() {
-			responses, err := pipeliner(p.addr, n, stalled, resume)
+			responses, err := pipeliner(addr, n, stalled, resume)
 			results <- result{responses: responses, err: err}
 		}()
 	}
@@ -222,7 +160,7 @@ func testSIGTERM(t *testing.T, bin string) {
 		testutil.Recv(t, stalled, "the server to stop reading a client")
 	}
 
-	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	p.Signal(t, syscall.SIGTERM)
 	signaled := time.Now()
 	require.NoError(t, idle.SetReadDeadline(time.Now().Add(testutil.Timeout)))
 	rest, err := io.ReadAll(idle)
@@ -248,11 +186,12 @@ func testSIGTERM(t *testing.T, bin string) {
 	close(resume)
 	for range clients {
 		r := testutil.Recv(t, results, "a pipelining client")
-		require.NoError(t, r.err, "after %d responses; the server said: %s", r.responses, p.stderr.String())
+		require.NoError(t, r.err, "after %d responses; the server said: %s", r.responses, p.Out.String())
 		require.Less(t, r.responses, n, "the server answered everything: the shutdown came too late to test anything")
 		t.Logf("a client got %d responses of %d, then end of file", r.responses, n)
 	}
-	require.NoError(t, p.wait(t), "stderr: %s", p.stderr.String())
+	code, _ := p.Wait(t)
+	require.Zero(t, code, p.Out.String())
 	require.Less(t, time.Since(signaled), grace)
 }
 
@@ -261,12 +200,9 @@ func testPortTaken(t *testing.T, bin string) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer ln.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), testutil.Timeout)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, bin, "-addr", ln.Addr().String()).CombinedOutput()
-	var exit *exec.ExitError
-	require.ErrorAs(t, err, &exit, "output: %s", out)
-	require.Equal(t, 1, exit.ExitCode())
-	require.Contains(t, string(out), "address already in use")
-	require.NotContains(t, string(out), "listening on")
+	p := exampletest.Start(t, bin, "-addr", ln.Addr().String())
+	code, _ := p.Wait(t)
+	require.Equal(t, 1, code, p.Out.String())
+	require.Contains(t, p.Out.String(), "address already in use")
+	require.NotContains(t, p.Out.String(), "listening on")
 }
