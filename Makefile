@@ -6,7 +6,9 @@ PKGS        := ./...
 BENCH       := cd bench &&
 PROM        := cd metrics/prom &&
 
-.PHONY: deps test vet lint fmt fmt-check staticcheck layering crossvet bench bench-churn bench-go bench-mem bench-smoke fuzz-smoke ci
+CLUSTER     := $(GO) run ./examples/cluster
+
+.PHONY: deps cluster-demo cluster-demo-reuseport test vet lint fmt fmt-check staticcheck layering crossvet bench bench-churn bench-go bench-mem bench-smoke fuzz-smoke ci
 
 ## deps: install what some tests and demos use, from Debian's packages, if
 ## missing: openssl (the openssl s_client test of examples/tls-echo),
@@ -30,6 +32,18 @@ deps:
 		{ $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing; } >/dev/null 2>&1 || \
 		echo "deps: could not install$$missing; the tests that use them will be skipped"; \
 	fi
+
+## cluster-demo: three examples/resp processes behind HAProxy, restarted
+## one after another while redis-benchmark runs through HAProxy; prints the
+## requests, the failures (0) and each backend's share (docs/scaling.md).
+## cluster-demo-reuseport: the same processes on one port (SO_REUSEPORT),
+## no balancer, and what the client sees as each is replaced.
+## CLUSTERFLAGS passes flags (-settle 5s -n 50000 -c 50 -no-drain ...).
+cluster-demo:
+	$(CLUSTER) $(CLUSTERFLAGS)
+
+cluster-demo-reuseport:
+	$(CLUSTER) -mode reuseport $(CLUSTERFLAGS)
 
 ## test: vet, then every test with the race detector, in random order
 ## (the library, then the modules of their own: the benchmark suite in
