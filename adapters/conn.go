@@ -22,30 +22,51 @@ import (
 // them go (watch.go).
 //
 // Every method runs on the connection's reactor.
+//
+// A conn is 144 bytes (an allocation size class), half of what asyncnet
+// adds to an idle connection besides its Socket: the flags share a word,
+// and what only a paused connection needs (kept) is made when it pauses.
 type conn struct {
-	r    *reactor
-	ch   transport.ConnHandler
-	gc   gnet.Conn // the gnet connection while attached
-	fd   int       // the descriptor while detached, else -1
-	mode connMode
+	r  *reactor
+	ch transport.ConnHandler
+	gc gnet.Conn // the gnet connection while attached
+	fd int       // the descriptor while detached, else -1
 
-	inflight buf.Queue // bytes handed to gnet (or to write on fd) that the kernel may not have
-	kept     buf.Queue // bytes read from the descriptor that gnet no longer holds, ahead of gnet's
-	iov      [][]byte
+	inflight buf.Queue  // bytes handed to gnet (or to write on fd) that the kernel may not have
+	kept     *buf.Queue // bytes read from the descriptor that gnet no longer holds, ahead of gnet's; nil until some are (keep)
+	failErr  error      // why the connection is being closed, if it failed
+	detIdx   int        // index in r.detached while detached
+	openIdx  int        // index in r.open
 
-	wantPause bool  // Pause: take the descriptor out once gnet holds none of our bytes
-	wantClose bool  // Close: close once everything is sent
-	wantAbort bool  // Abort: close at once (applied once the connection is back, if it is on its way)
-	wantReset bool  // Abort with a reset
-	failErr   error // why the connection is being closed, if it failed
-	wantShut  bool  // CloseWrite: FIN once everything is sent
-	shutDone  bool  // FIN sent
-	peerEOF   bool  // the peer ended its side (a half-open connection)
-	settling  bool  // waiting to count what gnet's last flush wrote (detach.go)
-	watched   bool  // in r.watch
-	detIdx    int   // index in r.detached while detached
-	openIdx   int   // index in r.open
-	parkingIt bool  // the gnet close under way takes the descriptor out, not closes it
+	mode      connMode
+	wantPause bool // Pause: take the descriptor out once gnet holds none of our bytes
+	wantClose bool // Close: close once everything is sent
+	wantAbort bool // Abort: close at once (applied once the connection is back, if it is on its way)
+	wantReset bool // Abort with a reset
+	wantShut  bool // CloseWrite: FIN once everything is sent
+	shutDone  bool // FIN sent
+	peerEOF   bool // the peer ended its side (a half-open connection)
+	settling  bool // waiting to count what gnet's last flush wrote (detach.go)
+	watched   bool // in r.watch
+	parkingIt bool // the gnet close under way takes the descriptor out, not closes it
+}
+
+// keep returns the queue of kept bytes, made on first use.
+func (cn *conn) keep() *buf.Queue {
+	if cn.kept == nil {
+		cn.kept = new(buf.Queue)
+	}
+	return cn.kept
+}
+
+// writev hands bs to gnet in one writev. Reactor only.
+func (cn *conn) writev(bs []*buf.Block) {
+	r := cn.r
+	iov := buf.Views(r.iov[:0], bs)
+	r.iov = nil              // lent: a close inside Writev may run callbacks that write to another conn
+	_, _ = cn.gc.Writev(iov) // on error gnet has closed it and called OnClose
+	clear(iov)
+	r.iov = iov[:0]
 }
 
 // errNotHere is returned for what the platform cannot do (Windows: no
@@ -108,7 +129,9 @@ func (cn *conn) Discard(n int) (int, error) {
 		n = total
 	}
 	k := min(n, cn.kept.Len())
-	cn.kept.Discard(k)
+	if k > 0 {
+		cn.kept.Discard(k)
+	}
 	if n > k && cn.gc != nil {
 		m, err := cn.gc.Discard(n - k)
 		return k + m, err
@@ -154,9 +177,7 @@ func (cn *conn) Write(bs []*buf.Block) {
 	cn.inflight.Push(bs)
 	switch cn.mode {
 	case modeGnet:
-		cn.iov = buf.Views(cn.iov[:0], bs)
-		_, _ = cn.gc.Writev(cn.iov) // on error gnet has closed it and called OnClose
-		clear(cn.iov)
+		cn.writev(bs)
 		if cn.mode != modeGnet {
 			return
 		}

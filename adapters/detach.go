@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
-
-	"github.com/asyncnet/asyncnet/internal/buf"
 )
 
 // Detaching: gnet reads every connection it holds and closes a connection
@@ -58,7 +56,7 @@ func (cn *conn) tryPark() {
 		return
 	}
 	if cn.gc.InboundBuffered() > 0 { // read before the pause: delivered first on resume
-		_, _ = cn.gc.WriteTo(&cn.kept)
+		_, _ = cn.gc.WriteTo(cn.keep())
 	}
 	gc := cn.gc
 	cn.parkingIt = true
@@ -209,9 +207,7 @@ func (cn *conn) reopened() {
 		return
 	}
 	if n := cn.inflight.Len(); n > 0 { // written while it was on its way: first in line
-		cn.iov = buf.Views(cn.iov[:0], cn.inflight.Blocks())
-		_, _ = cn.gc.Writev(cn.iov)
-		clear(cn.iov)
+		cn.writev(cn.inflight.Blocks())
 		if cn.mode != modeGnet {
 			return
 		}
@@ -233,7 +229,7 @@ func (cn *conn) endedParked(data []byte, rerr error) {
 	if cn.mode != modeResuming {
 		return
 	}
-	_, _ = cn.kept.Write(data)
+	_, _ = cn.keep().Write(data)
 	cn.mode = modeEOF
 	if cn.kept.Len() > 0 && !cn.wantAbort && !cn.wantClose {
 		cn.traffic()

@@ -105,7 +105,7 @@ func (p *Plugin) enrollEnded(et endedTake) {
 		return
 	}
 	cn := newConn(r, &lateSocket{acc: et.ru.acc})
-	_, _ = cn.kept.Write(et.data)
+	_, _ = cn.keep().Write(et.data)
 	hb := p.hub
 	hb.bg.Add(1)
 	go func() {

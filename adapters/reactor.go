@@ -146,6 +146,7 @@ type reactor struct {
 	spareW     []*conn
 	detached   []*conn // descriptors out of gnet, checked for errors
 	detFDs     []int
+	iov        [][]byte // scratch for conn.writev; nil while one uses it
 	lastCheck  time.Time
 	progressed bool // the kernel took bytes since the poll began
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/asyncnet/asyncnet/core/transport"
+	"github.com/asyncnet/asyncnet/internal/buf"
 	"github.com/asyncnet/asyncnet/internal/goid"
 )
 
@@ -33,6 +34,7 @@ type reactor struct {
 	depth  int // nesting of enter/exit (a close can run inside a write)
 	spareS []*Socket
 	spareT []func()
+	spareB []*buf.Block // scratch for a socket's refill; nil while one uses it
 	wheel  wheel // timers and timeouts
 	now    int64 // the Loop's tick, as of the last tick (or arm)
 
@@ -204,4 +206,19 @@ func (r *reactor) addTimer(n *timerNode, when int64) {
 	if n.when < r.nextDue.Load() {
 		r.nextDue.Store(n.when)
 	}
+}
+
+// scratch lends the reactor's slice of block pointers to a refill (a new
+// one if a refill up the stack has it: a write can close a socket, whose
+// callback writes to another). Give it back with unscratch. Reactor only.
+func (r *reactor) scratch() []*buf.Block {
+	b := r.spareB
+	r.spareB = nil
+	return b[:0]
+}
+
+// unscratch takes back a slice that scratch lent, cleared.
+func (r *reactor) unscratch(b []*buf.Block) {
+	clear(b)
+	r.spareB = b[:0]
 }

@@ -152,19 +152,19 @@ func (s *Socket) finishUp() {
 
 // register adds s, just opened, to its reactor's list. Reactor only.
 func (r *reactor) register(s *Socket) {
-	s.regIdx = len(r.socks)
+	s.regIdx = int32(len(r.socks))
 	r.socks = append(r.socks, s)
 }
 
 // unregister removes s from its reactor's list. Reactor only.
 func (r *reactor) unregister(s *Socket) {
-	i, last := s.regIdx, len(r.socks)-1
+	i, last := int(s.regIdx), len(r.socks)-1
 	if i < 0 || i > last || r.socks[i] != s {
 		return
 	}
 	if i != last {
 		r.socks[i] = r.socks[last]
-		r.socks[i].regIdx = i
+		r.socks[i].regIdx = int32(i)
 	}
 	r.socks[last] = nil
 	r.socks = r.socks[:last]

@@ -25,27 +25,38 @@ import (
 // end of file, or Exit; then every method but Close, ForceClose, Closed,
 // Data and SetData returns an error matching conditions.SocketClosed, and
 // the socket never touches its file descriptor again.
+//
+// The fields are ordered so that the flags pack into two words: a socket
+// is 384 bytes (an allocation size class), which is most of what asyncnet
+// adds to an idle connection (docs/benchmarks.md, "Where an idle
+// connection's bytes go").
 type Socket struct {
-	loop      *Loop
-	cfg       *sockConfig // callbacks and limits, shared with the server's other sockets
-	incoming  bool
-	dontDrain bool
+	loop *Loop
+	cfg  *sockConfig               // callbacks and limits, shared with the server's other sockets
+	cbs  atomic.Pointer[callbacks] // &cfg.cbs, or the socket's own after WriteSocketData
 
-	cbs atomic.Pointer[callbacks] // &cfg.cbs, or the socket's own after WriteSocketData
-
+	unsent     atomic.Int64  // bytes written that the kernel has not taken yet, wherever they are
 	stateA     atomic.Uint32 // state, for readers without mu (Closed, the reactor's read loop)
 	congestedA atomic.Bool   // Congested(): mirrors congested
 	readOffA   atomic.Bool   // mirrors readOff, for the reactor's read loop
-	unsent     atomic.Int64  // bytes written that the kernel has not taken yet, wherever they are
+	incoming   bool
+	dontDrain  bool
 
-	mu         sync.Mutex // protects the fields below
-	state      sockState  // see the table above sockState; set with setStateLocked
-	r          *reactor   // owning reactor, set when the transport opens it
-	out        buf.Queue  // written bytes not yet handed to the transport
-	written    uint64     // bytes written so far: the write callback's marks count them
-	scheduled  bool       // s is queued on r (or will be processed at open)
-	userClosed bool       // Close or ForceClose was called: no closing event
-	wrShut     bool       // CloseWrite was called (the writing side's state; see wrPhase)
+	mu sync.Mutex // protects the fields below
+	// Flags first, to share a word.
+	state      sockState // see the table above sockState; set with setStateLocked
+	scheduled  bool      // s is queued on r (or will be processed at open)
+	userClosed bool      // Close or ForceClose was called: no closing event
+	wrShut     bool      // CloseWrite was called (the writing side's state; see wrPhase)
+	// Flow control as the application asked for it; the reactor applies it.
+	readOff   bool // Disable(read)
+	writeOff  bool // Disable(write)
+	ctl       bool // these, and the timeouts, changed since the reactor last looked
+	congested bool // unsent bytes reached the high watermark, not yet back to the low one
+
+	r          *reactor  // owning reactor, set when the transport opens it
+	out        buf.Queue // written bytes not yet handed to the transport
+	written    uint64    // bytes written so far: the write callback's marks count them
 	done       chan struct{}
 	data       any
 	peer       string // the dial address of an outgoing socket; else see peerLocked
@@ -54,13 +65,8 @@ type Socket struct {
 	cancelDial context.CancelFunc
 	failed     error // the condition of a close asyncnet decided off the reactor (a refused write)
 
-	// Flow control as the application asked for it; the reactor applies it.
 	readTimeout  time.Duration
 	writeTimeout time.Duration
-	readOff      bool // Disable(read)
-	writeOff     bool // Disable(write)
-	ctl          bool // the four above changed since the reactor last looked
-	congested    bool // unsent bytes reached the high watermark, not yet back to the low one
 
 	inState      // kept bytes, for Read (protected by rmu)
 	reactorState // fields only the owning reactor touches

@@ -18,26 +18,32 @@ import (
 
 // reactorState holds the Socket fields that only its reactor touches.
 type reactorState struct {
-	conn         transport.Conn // nil until opened, and again once closed
-	wr           wrPhase        // the writing side of the connection
-	handed       uint64         // bytes handed to the Conn
-	connUnsent   int            // the Conn's Unsent, as of the last look
-	sent         uint64         // bytes the kernel took
-	marked       uint64         // written bytes covered by a write-callback mark
-	marks        []uint64       // values of sent after which the write callback fires
-	spare        []*buf.Block   // scratch for takeOut
-	cond         error          // the condition to deliver when a close this socket started completes
-	evDone       bool           // the event callback got its one closing condition
-	regIdx       int            // index in r.socks
-	askedToEnd   bool           // asked to finish by a Shutdown
-	refillQueued bool           // a refill waits behind the reactor's other events
-	peerEOF      bool           // the peer ended its side and the socket stays open (WithAllowHalfOpen)
-	rdPaused     bool           // reading disabled, as applied
-	wrPaused     bool           // writing disabled, as applied
-	tmo          *timeouts      // nil until the socket first has a timeout
-	hdr          *proxyWait     // non-nil while the PROXY protocol header is awaited (proxy.go)
-	inStat       int64          // what s adds to its reactor's BytesBufferedIn
-	seenIn       int            // bytes the transport still held after the last OnTraffic (Counters.BytesRead)
+	conn       transport.Conn // nil until opened, and again once closed
+	handed     uint64         // bytes handed to the Conn
+	connUnsent int            // the Conn's Unsent, as of the last look
+	sent       uint64         // bytes the kernel took
+	marks      *writeMarks    // nil until the socket has a write callback to call
+	cond       error          // the condition to deliver when a close this socket started completes
+	tmo        *timeouts      // nil until the socket first has a timeout
+	hdr        *proxyWait     // non-nil while the PROXY protocol header is awaited (proxy.go)
+	inStat     int64          // what s adds to its reactor's BytesBufferedIn
+	seenIn     int32          // bytes the transport still held after the last OnTraffic (Counters.BytesRead)
+	regIdx     int32          // index in r.socks
+
+	wr           wrPhase // the writing side of the connection
+	evDone       bool    // the event callback got its one closing condition
+	askedToEnd   bool    // asked to finish by a Shutdown
+	refillQueued bool    // a refill waits behind the reactor's other events
+	peerEOF      bool    // the peer ended its side and the socket stays open (WithAllowHalfOpen)
+	rdPaused     bool    // reading disabled, as applied
+	wrPaused     bool    // writing disabled, as applied
+}
+
+// writeMarks are the points of the written bytes after which the write
+// callback fires: made only for sockets that have one.
+type writeMarks struct {
+	marked uint64   // written bytes covered by a mark
+	at     []uint64 // values of sent after which the write callback fires
 }
 
 // wrPhase is where the writing side of a socket's connection is, on its
@@ -75,12 +81,12 @@ func (e *socketEvents) OnTraffic(c transport.Conn) {
 	s := (*Socket)(e)
 	s.r.enter()
 	defer s.r.exit()
-	if n := c.InboundBuffered(); n > s.seenIn { // new bytes: those beyond what the last event left
-		bump(&s.r.count.bytesRead, uint64(n-s.seenIn))
+	if n := c.InboundBuffered(); n > int(s.seenIn) { // new bytes: those beyond what the last event left
+		bump(&s.r.count.bytesRead, uint64(n-int(s.seenIn)))
 	}
 	s.readable(c)
 	if s.conn != nil {
-		s.seenIn = c.InboundBuffered()
+		s.seenIn = int32(c.InboundBuffered()) // at most the transport's read buffer
 	}
 }
 
@@ -231,9 +237,14 @@ func (s *Socket) process() {
 	if s.failed != nil && s.cond == nil {
 		s.cond = s.failed
 	}
-	if s.written > s.marked && s.cbs.Load().write != nil {
-		s.marked = s.written
-		s.marks = append(s.marks, s.written)
+	if s.cbs.Load().write != nil {
+		if s.marks == nil {
+			s.marks = new(writeMarks)
+		}
+		if m := s.marks; s.written > m.marked {
+			m.marked = s.written
+			m.at = append(m.at, s.written)
+		}
 	}
 	s.mu.Unlock()
 
@@ -287,7 +298,7 @@ func (s *Socket) refill(c transport.Conn) {
 			n += b.Len()
 		}
 		c.Write(take) // the Conn owns the blocks now; an error closes it (OnClose) before Write returns
-		clear(take)
+		s.r.unscratch(take)
 		if s.conn == nil {
 			return
 		}
@@ -334,9 +345,7 @@ func (s *Socket) takeOut(max int) []*buf.Block {
 	if max <= 0 || s.state == stAborting || s.writeOff && s.state != stClosing || s.out.Len() == 0 {
 		return nil
 	}
-	take := s.out.Take(s.spare[:0], max)
-	s.spare = take[:0]
-	return take
+	return s.out.Take(s.r.scratch(), max)
 }
 
 // observe counts the bytes the Conn no longer holds as taken by the
@@ -358,10 +367,12 @@ func (s *Socket) sentMore(n int) {
 	s.r.bytesOut.Add(-int64(n))
 	s.writeProgressed()
 	due := 0
-	for due < len(s.marks) && s.marks[due] <= s.sent {
-		due++
+	if m := s.marks; m != nil {
+		for due < len(m.at) && m.at[due] <= s.sent {
+			due++
+		}
+		m.at = compact(m.at, due)
 	}
-	s.marks = compact(s.marks, due)
 	for ; due > 0 && s.conn != nil; due-- {
 		if cb := s.cbs.Load().write; cb != nil {
 			s.callSocket(cb)

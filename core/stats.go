@@ -24,9 +24,9 @@ type Stats struct {
 }
 
 // Counters count what a Loop has done since it started. Each socket's
-// close is counted once, under its cause. Loop.PublishExpvar publishes
-// them with the rest of Stats; package asyncnetprom exports them to
-// Prometheus.
+// close is counted once, under its cause. metrics.PublishExpvar publishes
+// them with the rest of Stats to expvar; package metrics/prom (a module of
+// its own) exports them to Prometheus.
 type Counters struct {
 	Accepted        uint64 // connections the servers accepted (sockets opened)
 	Connected       uint64 // outgoing connections that connected

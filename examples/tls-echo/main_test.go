@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -117,6 +118,48 @@ func TestSIGTERMLetsTransfersFinish(t *testing.T) {
 	require.Zero(t, code, p.Out.String())
 	require.Less(t, ran, grace)
 	require.Contains(t, p.Out.String(), "every connection finished")
+}
+
+// TestForcedCloseCutsANonReader: when the grace period runs out, a
+// client that sends and never reads (so that the server's echo is stuck
+// writing) is cut at once. tls.Conn.Close would first try to send
+// close_notify for up to 5 s of its own.
+func TestForcedCloseCutsANonReader(t *testing.T) {
+	const grace = 300 * time.Millisecond
+	p := exampletest.Start(t, exampletest.Build(t), "-addr", "127.0.0.1:0", "-grace", grace.String(), "-quiet", "20s")
+	addr := p.Out.Addr(t, "listening on ")
+	roots := trust(t, p.Out.Addr(t, "certificate for localhost in "))
+	p.Out.Next(t, "still serving")
+	c, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: roots, ServerName: "localhost"})
+	require.NoError(t, err)
+	defer c.Close()
+	var sent atomic.Int64
+	go func() {
+		chunk := make([]byte, 64<<10)
+		for {
+			n, err := c.Write(chunk)
+			sent.Add(int64(n))
+			if err != nil {
+				return
+			}
+		}
+	}()
+	// Every buffer between us and the server's stuck echo is full once our
+	// writes stop moving.
+	last := int64(-1)
+	require.Eventually(t, func() bool {
+		n := sent.Load()
+		stalled := n > 0 && n == last
+		last = n
+		return stalled
+	}, 30*time.Second, 250*time.Millisecond, "the client's writes never stalled")
+	at := time.Now()
+	p.Signal(t, syscall.SIGTERM)
+	code, _ := p.Wait(t)
+	took := time.Since(at)
+	require.Equal(t, 1, code, "the grace period ran out: %s", p.Out.String())
+	require.Contains(t, p.Out.String(), "grace period ran out")
+	require.Less(t, took, grace+4*time.Second, "the forced close waited for close_notify")
 }
 
 // TestPortTaken: tls-echo exits with status 1, saying why, when its

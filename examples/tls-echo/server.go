@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 	"sync"
 	"time"
@@ -17,6 +18,7 @@ type echoServer struct {
 	mu       sync.Mutex
 	conns    map[net.Conn]struct{} // the open connections
 	stopping bool                  // shutdown has begun
+	forced   bool                  // its deadline ran out: connections are cut, without close_notify
 	wg       sync.WaitGroup        // one per open connection
 }
 
@@ -52,7 +54,15 @@ func (es *echoServer) echo(c net.Conn) {
 	defer func() {
 		es.mu.Lock()
 		delete(es.conns, c)
+		forced := es.forced
 		es.mu.Unlock()
+		if tc, ok := c.(*tls.Conn); ok && forced {
+			// tls.Conn.Close would send close_notify with a write deadline
+			// of its own (5 s), replacing the one that cut the connection
+			// short: a client that does not read would hold it that long.
+			_ = tc.NetConn().Close()
+			return
+		}
 		_ = c.Close() // what could fail here has failed in Read or Write already
 	}()
 	buf := make([]byte, 32<<10)
@@ -99,6 +109,7 @@ func (es *echoServer) shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	es.mu.Lock()
+	es.forced = true
 	for c := range es.conns {
 		_ = c.SetDeadline(time.Now()) // every Read and Write fails at once: echo returns
 	}

@@ -48,10 +48,20 @@ type Queue struct {
 const keepBlocks = 16
 
 // Len returns how many bytes are queued.
-func (q *Queue) Len() int { return q.n }
+func (q *Queue) Len() int {
+	if q == nil {
+		return 0
+	}
+	return q.n
+}
 
 // Blocks returns the queued blocks (valid until the queue changes).
-func (q *Queue) Blocks() []*Block { return q.blocks[q.head:] }
+func (q *Queue) Blocks() []*Block {
+	if q == nil {
+		return nil
+	}
+	return q.blocks[q.head:]
+}
 
 // Write appends a copy of p; it never fails (Queue is an io.Writer,
 // so that a transport's buffer can be moved into it without a copy of its
@@ -164,8 +174,11 @@ func (q *Queue) Take(dst []*Block, max int) []*Block {
 	return dst
 }
 
-// Reset drops everything queued.
+// Reset drops everything queued. A nil queue has nothing to drop.
 func (q *Queue) Reset() {
+	if q == nil {
+		return
+	}
 	for _, b := range q.Blocks() {
 		Put(b)
 	}

@@ -3,7 +3,7 @@
 // module of its own (github.com/asyncnet/asyncnet/metrics/prom), so that
 // programs that do not use Prometheus do not depend on its client.
 //
-//	prometheus.MustRegister(prom.NewCollector(l))
+//	prometheus.MustRegister(prom.NewCollector(l, prometheus.Labels{"service": "echo"}))
 //	http.Handle("/metrics", promhttp.Handler())
 //
 // The metrics, all prefixed asyncnet_ and labelled with the ConstLabels
