@@ -35,8 +35,8 @@ type reactor struct {
 	spareS []*Socket
 	spareT []func()
 	spareB []*buf.Block // scratch for a socket's refill; nil while one uses it
-	wheel  wheel // timers and timeouts
-	now    int64 // the Loop's tick, as of the last tick (or arm)
+	wheel  wheel        // timers and timeouts
+	now    int64        // the Loop's tick, as of the last tick (or arm)
 
 	socks []*Socket // the open sockets of this reactor (for Shutdown)
 
