@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"syscall"
 	"testing"
 	"time"
@@ -38,22 +37,10 @@ func pipelinedRequest(i int) string {
 	return fmt.Sprintf("GET /?i=%d HTTP/1.1\r\nHost: x\r\n\r\n", i)
 }
 
-// pipeliner is a client that pipelines n requests and reads nothing until
-// resume is closed: a client that reads slower than it sends. It says on
-// stalled when its writes have made no progress for 100ms: the server has
-// stopped reading it, its responses being congested. Then it reads until
-// end of file, checking each response with net/http's parser, and returns
-// how many it got.
-func pipeliner(addr string, n int, stalled chan<- struct{}, resume <-chan struct{}) (int, error) {
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		return 0, err
-	}
-	defer c.Close()
-	sent := make(chan error, 1)
-	go func() { sent <- sendRequests(c.(*net.TCPConn), n, stalled) }()
-	<-resume
-	r := bufio.NewReader(c)
+// readResponses reads the responses of a pipelining client, each checked
+// with net/http's parser, until the one saying "Connection: close" and
+// the end of file after it.
+func readResponses(r *bufio.Reader) (int, error) {
 	for i := 0; ; i++ {
 		if _, err := r.Peek(1); errors.Is(err, io.EOF) && i > 0 {
 			return i, errors.New("end of file without a response saying Connection: close")
@@ -77,43 +64,9 @@ func pipeliner(addr string, n int, stalled chan<- struct{}, resume <-chan struct
 			if _, err := r.Peek(1); !errors.Is(err, io.EOF) {
 				return i + 1, fmt.Errorf("after the last response: %v, want end of file", err)
 			}
-			return i + 1, <-sent
+			return i + 1, nil
 		}
 	}
-}
-
-// sendRequests writes the n requests to c, 64 KiB at a time, then shuts
-// c's write side. It says on stalled, once, when a write has made no
-// progress for 100ms.
-func sendRequests(c *net.TCPConn, n int, stalled chan<- struct{}) error {
-	var buf []byte
-	waiting := true
-	for i := 0; i < n; {
-		buf = buf[:0]
-		for ; i < n && len(buf) < 64<<10; i++ {
-			buf = append(buf, pipelinedRequest(i)...)
-		}
-		for len(buf) > 0 {
-			if waiting {
-				if err := c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond)); err != nil {
-					return err
-				}
-			}
-			k, err := c.Write(buf)
-			buf = buf[k:]
-			switch {
-			case waiting && errors.Is(err, os.ErrDeadlineExceeded):
-				waiting = false
-				stalled <- struct{}{}
-				if err := c.SetWriteDeadline(time.Time{}); err != nil {
-					return err
-				}
-			case err != nil:
-				return err
-			}
-		}
-	}
-	return c.CloseWrite()
 }
 
 // testSIGTERM stops the server while clients are in the middle of their
@@ -145,20 +98,8 @@ func testSIGTERM(t *testing.T, bin string) {
 	// responses are congested (the kernel's buffers and the 1 MiB
 	// watermark) and it stops reading, which is when SIGTERM comes.
 	const clients, n = 3, 200000
-	type result struct {
-		responses int
-		err       error
-	}
-	stalled, resume, results := make(chan struct{}, clients), make(chan struct{}), make(chan result, clients)
-	for range clients {
-		go func() {
-			responses, err := pipeliner(addr, n, stalled, resume)
-			results <- result{responses: responses, err: err}
-		}()
-	}
-	for range clients {
-		testutil.Recv(t, stalled, "the server to stop reading a client")
-	}
+	pipeliners := exampletest.StartPipeliners(addr, clients, n, pipelinedRequest, readResponses)
+	pipeliners.WaitStalled(t)
 
 	p.Signal(t, syscall.SIGTERM)
 	signaled := time.Now()
@@ -183,12 +124,11 @@ func testSIGTERM(t *testing.T, bin string) {
 	require.Empty(t, rest)
 	require.NoError(t, half.Close()) // as a client does at end of file: the server waits for it (or for its linger timeout)
 
-	close(resume)
-	for range clients {
-		r := testutil.Recv(t, results, "a pipelining client")
-		require.NoError(t, r.err, "after %d responses; the server said: %s", r.responses, p.Out.String())
-		require.Less(t, r.responses, n, "the server answered everything: the shutdown came too late to test anything")
-		t.Logf("a client got %d responses of %d, then end of file", r.responses, n)
+	pipeliners.Resume()
+	for _, r := range pipeliners.Results(t) {
+		require.NoError(t, r.Err, "after %d responses; the server said: %s", r.Replies, p.Out.String())
+		require.Less(t, r.Replies, n, "the server answered everything: the shutdown came too late to test anything")
+		t.Logf("a client got %d responses of %d, then end of file", r.Replies, n)
 	}
 	code, _ := p.Wait(t)
 	require.Zero(t, code, p.Out.String())

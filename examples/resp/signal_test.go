@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -39,26 +38,14 @@ func echoReply(i int) string {
 	return bulk(msg)
 }
 
-// pipeliner is a client that pipelines n requests and reads nothing until
-// resume is closed: a client that reads slower than it sends. It says on
-// stalled when its writes have made no progress for 100ms: the server has
-// stopped reading it, its replies being congested. Then it reads until end
-// of file and returns how many replies it got, each checked.
-func pipeliner(addr string, n int, stalled chan<- struct{}, resume <-chan struct{}) (int, error) {
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		return 0, err
-	}
-	defer c.Close()
-	sent := make(chan error, 1)
-	go func() { sent <- sendRequests(c.(*net.TCPConn), n, stalled) }()
-	<-resume
-	r := bufio.NewReader(c)
+// readEchoReplies reads the replies of a pipelining client's ECHOs, each
+// checked, until the server ends the connection between two replies.
+func readEchoReplies(r *bufio.Reader) (int, error) {
 	got := make([]byte, len(echoReply(0)))
 	for i := 0; ; i++ {
 		if _, err := io.ReadFull(r, got); err != nil {
 			if errors.Is(err, io.EOF) && i > 0 {
-				return i, <-sent // a clean end, between two replies
+				return i, nil // a clean end, between two replies
 			}
 			return i, fmt.Errorf("reply %d: %w", i, err)
 		}
@@ -66,40 +53,6 @@ func pipeliner(addr string, n int, stalled chan<- struct{}, resume <-chan struct
 			return i, fmt.Errorf("reply %d is %.20q, want %.20q", i, got, want)
 		}
 	}
-}
-
-// sendRequests writes the n requests to c, 64 KiB at a time, then shuts
-// c's write side. It says on stalled, once, when a write has made no
-// progress for 100ms.
-func sendRequests(c *net.TCPConn, n int, stalled chan<- struct{}) error {
-	var buf []byte
-	waiting := true
-	for i := 0; i < n; {
-		buf = buf[:0]
-		for ; i < n && len(buf) < 64<<10; i++ {
-			buf = append(buf, echoRequest(i)...)
-		}
-		for len(buf) > 0 {
-			if waiting {
-				if err := c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond)); err != nil {
-					return err
-				}
-			}
-			k, err := c.Write(buf)
-			buf = buf[k:]
-			switch {
-			case waiting && errors.Is(err, os.ErrDeadlineExceeded):
-				waiting = false
-				stalled <- struct{}{}
-				if err := c.SetWriteDeadline(time.Time{}); err != nil {
-					return err
-				}
-			case err != nil:
-				return err
-			}
-		}
-	}
-	return c.CloseWrite()
 }
 
 // testSIGTERM stops the server while clients are in the middle of their
@@ -129,20 +82,8 @@ func testSIGTERM(t *testing.T, bin string) {
 	// before its replies are congested (the kernel's buffers and the 1 MiB
 	// watermark) and it stops reading, which is when SIGTERM comes.
 	const clients, n = 3, 40000
-	type result struct {
-		replies int
-		err     error
-	}
-	stalled, resume, results := make(chan struct{}, clients), make(chan struct{}), make(chan result, clients)
-	for range clients {
-		go func() {
-			replies, err := pipeliner(addr, n, stalled, resume)
-			results <- result{replies: replies, err: err}
-		}()
-	}
-	for range clients {
-		testutil.Recv(t, stalled, "the server to stop reading a client")
-	}
+	pipeliners := exampletest.StartPipeliners(addr, clients, n, echoRequest, readEchoReplies)
+	pipeliners.WaitStalled(t)
 
 	p.Signal(t, syscall.SIGTERM)
 	signaled := time.Now()
@@ -158,12 +99,11 @@ func testSIGTERM(t *testing.T, bin string) {
 	require.Equal(t, bulk("hello"), string(rest), "the request under way was answered, then the connection closed")
 	require.NoError(t, half.Close()) // as a client does at end of file: the server waits for it (or for its linger timeout)
 
-	close(resume)
-	for range clients {
-		r := testutil.Recv(t, results, "a pipelining client")
-		require.NoError(t, r.err, "after %d replies; the server said: %s", r.replies, p.Out.String())
-		require.Less(t, r.replies, n, "the server answered everything: the shutdown came too late to test anything")
-		t.Logf("a client got %d replies of %d, then end of file", r.replies, n)
+	pipeliners.Resume()
+	for _, r := range pipeliners.Results(t) {
+		require.NoError(t, r.Err, "after %d replies; the server said: %s", r.Replies, p.Out.String())
+		require.Less(t, r.Replies, n, "the server answered everything: the shutdown came too late to test anything")
+		t.Logf("a client got %d replies of %d, then end of file", r.Replies, n)
 	}
 	code, _ := p.Wait(t)
 	require.Zero(t, code, p.Out.String())
