@@ -282,7 +282,8 @@ func reportHAProxy(h *haproxy, backends []*backend, res *result, cfg config, out
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "\nrequests answered: %d, failed: %d (redis-benchmark runs: %d requests per second at the median)\n", res.requests, res.failed, int(median(res.rps)))
+	fmt.Fprintf(out, "\nrequests answered: %d, failed: %d (runs of redis-benchmark stopped by a failed request: at least one each); %d requests per second at the median of the runs\n",
+		res.requests, res.failed, int(median(res.rps)))
 	for i, e := range res.errors {
 		if i == 5 {
 			fmt.Fprintf(out, "  ... and %d more\n", len(res.errors)-i)
@@ -294,12 +295,26 @@ func reportHAProxy(h *haproxy, backends []*backend, res *result, cfg config, out
 	for _, n := range res.share {
 		total += n
 	}
+	if cfg.noDrain {
+		// The counters of the processes stopped while in rotation were
+		// not read (requests kept arriving): HAProxy's count of
+		// connections is the share.
+		total = 0
+		for i, b := range backends {
+			res.share[i], _ = strconv.ParseUint(st[b.name]["stot"], 10, 64) // empty: 0
+			total += res.share[i]
+		}
+	}
+	unit := "requests"
+	if cfg.noDrain {
+		unit = "conns"
+	}
 	for i, b := range backends {
 		row := st[b.name]
 		conns, _ := strconv.ParseUint(row["stot"], 10, 64) // empty: 0
 		sum += conns
-		fmt.Fprintf(out, "  %s: %6d requests (%4.1f %%), haproxy: %d connections, %s retries, %s redispatches, %s connect errors, %s response errors\n",
-			b.name, res.share[i], percent(res.share[i], total), conns, row["wretr"], row["wredis"], row["econ"], row["eresp"])
+		fmt.Fprintf(out, "  %s: %6d %s (%4.1f %%), haproxy: %d connections, %s retries, %s redispatches, %s connect errors, %s response errors\n",
+			b.name, res.share[i], unit, percent(res.share[i], total), conns, row["wretr"], row["wredis"], row["econ"], row["eresp"])
 	}
 	if !cfg.noDrain {
 		fmt.Fprintf(out, "  the backends' INCR counters add up to %d: ", total)
