@@ -327,5 +327,19 @@ func reportHAProxy(h *haproxy, backends []*backend, res *result, cfg config, out
 	if len(res.share) > 0 {
 		fmt.Fprintf(out, "  haproxy: %d connections in all (requests, redis-benchmark's CONFIG GETs, CLIENT INFO)\n", sum)
 	}
+	// The processes started last, by their own counters: every
+	// connection, health checks included, came with a PROXY header.
+	for _, b := range backends {
+		st, err := infoStats(b.addr, true)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "  %s's INFO stats since its restart: %d connections, %d commands, %d PROXY headers refused, %d closed by the peer's reset (haproxy ends its checks so)\n",
+			b.name, st["total_connections_received"], st["total_commands_processed"], st["asyncnet_accept_errors"], st["asyncnet_closed_reset"])
+		if st["asyncnet_accept_errors"] > 0 {
+			res.failed++
+			res.errors = append(res.errors, b.name+" refused connections for their PROXY header")
+		}
+	}
 	return nil
 }
