@@ -1,7 +1,10 @@
+//go:build !windows
+
 package main
 
 import (
 	"context"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -57,6 +60,9 @@ func TestHAProxyRollingRestart(t *testing.T) {
 // process's Shutdown before their request arrived): the demo counts them
 // and the test logs them; any other failure fails the test.
 func TestReusePortRollingRestart(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("SO_REUSEPORT spreads connections over the listeners only on Linux: skipping")
+	}
 	out := &exampletest.Lines{}
 	res, err := run(context.Background(), shortConfig(t, "reuseport"), out)
 	t.Log("\n" + out.String())
