@@ -11,17 +11,25 @@ TEST_MEM    := ASYNCNET_TRANSPORT=mem $(GO) test -race -count=1 -shuffle=on $(MA
 BENCH       := cd bench &&
 PROM        := cd metrics/prom &&
 
-.PHONY: deps test test-mem vet lint fmt fmt-check staticcheck layering crossvet bench bench-churn bench-go bench-mem bench-smoke fuzz-smoke ci
+CLUSTER     := $(GO) run ./examples/cluster
 
-## deps: install what some tests use, from Debian's packages, if missing:
-## openssl (the openssl s_client test of examples/tls-echo), netcat-openbsd
-## and socat (the half-close tests of the proxy examples), redis-server and
-## redis-tools (examples/connector's backend). Tests skip, naming the tool,
+.PHONY: deps cluster-demo cluster-demo-reuseport test test-mem vet lint fmt fmt-check staticcheck layering crossvet bench bench-churn bench-go bench-mem bench-smoke fuzz-smoke ci
+
+## deps: install what some tests and demos use, from Debian's packages, if
+## missing: openssl (the openssl s_client test of examples/tls-echo),
+## netcat-openbsd and socat (the half-close tests of the proxy examples),
+## redis-server and redis-tools (examples/connector's backend; redis-cli and
+## redis-benchmark drive examples/resp and examples/cluster), curl and wrk
+## (examples/http), haproxy (examples/cluster). Tests skip, naming the tool,
 ## without them. Safe to run again: it installs only what is missing.
-DEPS := openssl:openssl nc:netcat-openbsd socat:socat redis-server:redis-server redis-cli:redis-tools
+## haproxy lives in /usr/sbin, which a user's PATH may lack: it is looked
+## for there too.
+DEPS := openssl:openssl nc:netcat-openbsd socat:socat redis-server:redis-server \
+	redis-cli:redis-tools redis-benchmark:redis-tools curl:curl wrk:wrk haproxy:haproxy
 deps:
 	@missing=""; for d in $(DEPS); do \
-		command -v $${d%%:*} >/dev/null 2>&1 || missing="$$missing $${d#*:}"; \
+		PATH="$$PATH:/usr/sbin:/sbin" command -v $${d%%:*} >/dev/null 2>&1 || \
+		case " $$missing " in *" $${d#*:} "*) ;; *) missing="$$missing $${d#*:}";; esac; \
 	done; \
 	if [ -n "$$missing" ]; then \
 		echo "deps: installing$$missing"; \
@@ -29,6 +37,18 @@ deps:
 		{ $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing; } >/dev/null 2>&1 || \
 		echo "deps: could not install$$missing; the tests that use them will be skipped"; \
 	fi
+
+## cluster-demo: three examples/resp processes behind HAProxy, restarted
+## one after another while redis-benchmark runs through HAProxy; prints the
+## requests, the failures (0) and each backend's share (docs/scaling.md).
+## cluster-demo-reuseport: the same processes on one port (SO_REUSEPORT),
+## no balancer, and what the client sees as each is replaced.
+## CLUSTERFLAGS passes flags (-settle 5s -n 50000 -c 50 -no-drain ...).
+cluster-demo:
+	$(CLUSTER) $(CLUSTERFLAGS)
+
+cluster-demo-reuseport:
+	$(CLUSTER) -mode reuseport $(CLUSTERFLAGS)
 
 ## test: vet, then every test with the race detector, in random order
 ## (the library, the MATRIX packages again on memtransport, then the

@@ -254,10 +254,11 @@ func (c *conn) closeGracefully(s *core.Socket) {
 		_ = s.Close() // no half-close on this platform: close after the responses
 		return
 	}
-	if c.paused {
-		c.paused = false
-		_ = s.Enable(true, false) // read what the peer sent, to drop it
-	}
+	// Read what the peer sent, to drop it. Reading may be off although
+	// c.paused is not: onDrain clears it before serving what was kept,
+	// and lands here when that was the last of what it owed.
+	c.paused = false
+	_ = s.Enable(true, false) // enabling what is enabled does nothing
 	_ = s.SetTimeouts(0, lingerTimeout)
 	c.linger = s.Loop().Delay(lingerTimeout, func() { _ = s.Close() })
 }

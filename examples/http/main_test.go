@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -17,75 +16,21 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/asyncnet/asyncnet/internal/exampletest"
 	"github.com/asyncnet/asyncnet/internal/testutil"
 )
 
-func TestMain(m *testing.M) { testutil.Main(m) }
+func TestMain(m *testing.M) { exampletest.Main(m) }
 
 // serve runs the server in the test's process, as main does, on a free
 // port, and returns its address. When the test ends it stops the server
 // as SIGTERM does, and checks that it stopped cleanly.
 func serve(t *testing.T) string {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	out, w := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		err := run(ctx, "127.0.0.1:0", testutil.Timeout, w)
-		_ = w.Close() // ends the reader of out
-		done <- err
-	}()
-	addr := listeningOn(t, out)
-	t.Cleanup(func() {
-		cancel()
-		require.NoError(t, testutil.Recv(t, done, "the server to shut down"))
+	out := exampletest.Serve(t, func(ctx context.Context, out io.Writer) error {
+		return run(ctx, "127.0.0.1:0", testutil.Timeout, out)
 	})
-	return addr
-}
-
-// listeningOn reads a server's output until "listening on ADDR" and returns
-// ADDR. It goes on reading the output, and drops it, so that the server
-// never blocks printing.
-func listeningOn(t *testing.T, out io.Reader) string {
-	t.Helper()
-	addrs := make(chan string, 1)
-	go func() {
-		defer close(addrs)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if addr, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
-				addrs <- addr
-			}
-		}
-	}()
-	addr := testutil.Recv(t, addrs, `"listening on"`)
-	require.NotEmpty(t, addr, "the server ended without listening")
-	return addr
-}
-
-// tool returns the path of the program name, or skips t, naming the
-// program and the Debian package that `make deps` installs it from.
-func tool(t *testing.T, name, debianPackage string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		t.Skipf("%s is not installed (make deps installs it, from Debian's %s package): skipping", name, debianPackage)
-	}
-	return path
-}
-
-// runTool runs the program with args, within testutil.Timeout, and returns
-// what it printed on stdout. It fails t, with what the program printed, if
-// the program fails.
-func runTool(t *testing.T, path string, args ...string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), testutil.Timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, path, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	require.NoError(t, cmd.Run(), "%s %s\nstdout: %s\nstderr: %s", path, strings.Join(args, " "), stdout.String(), stderr.String())
-	return stdout.String()
+	return out.Addr(t, "listening on ")
 }
 
 // curlResponse is a response as curl -i prints it: the status line, the
@@ -137,7 +82,7 @@ func parseCurl(t *testing.T, out string) []curlResponse {
 // TestCurl drives the server with curl and checks the status lines, the
 // fields and the content.
 func TestCurl(t *testing.T) {
-	curl := tool(t, "curl", "curl")
+	curl := exampletest.Tool(t, "curl", "curl")
 	url := "http://" + serve(t)
 	cases := []struct {
 		name   string
@@ -163,7 +108,7 @@ func TestCurl(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			rs := parseCurl(t, runTool(t, curl, append([]string{"-sS", "-i"}, tc.args...)...))
+			rs := parseCurl(t, exampletest.Output(t, "", curl, append([]string{"-sS", "-i"}, tc.args...)...))
 			require.Len(t, rs, 1)
 			require.Equal(t, tc.status, rs[0].status)
 			require.NotEmpty(t, rs[0].fields.Get("Date"))
@@ -180,9 +125,9 @@ func TestCurl(t *testing.T) {
 // also after a request with a body, whose body the server has to read
 // past; and a client that expects "100 Continue" gets it at once.
 func TestCurlKeepAlive(t *testing.T) {
-	curl := tool(t, "curl", "curl")
+	curl := exampletest.Tool(t, "curl", "curl")
 	url := "http://" + serve(t)
-	out := runTool(t, curl, "-sS", "-o", "/dev/null", "-o", "/dev/null", "-o", "/dev/null", "-w", "%{http_code} %{num_connects}\n",
+	out := exampletest.Output(t, "", curl, "-sS", "-o", "/dev/null", "-o", "/dev/null", "-o", "/dev/null", "-w", "%{http_code} %{num_connects}\n",
 		url+"/", url+"/nope", url+"/?x=1",
 		"--next", "-o", "/dev/null", "-w", "%{http_code} %{num_connects}\n", "--data-binary", "0123456789", url+"/",
 		"--next", "-o", "/dev/null", "-w", "%{http_code} %{num_connects}\n", url+"/")
@@ -190,7 +135,7 @@ func TestCurlKeepAlive(t *testing.T) {
 
 	body := filepath.Join(t.TempDir(), "body")
 	require.NoError(t, os.WriteFile(body, bytes.Repeat([]byte("x"), 2<<20), 0o600))
-	rs := parseCurl(t, runTool(t, curl, "-sS", "-i", "-H", "Expect: 100-continue", "--expect100-timeout", "20", "--data-binary", "@"+body, url+"/"))
+	rs := parseCurl(t, exampletest.Output(t, "", curl, "-sS", "-i", "-H", "Expect: 100-continue", "--expect100-timeout", "20", "--data-binary", "@"+body, url+"/"))
 	require.Len(t, rs, 2)
 	require.Equal(t, "HTTP/1.1 100 Continue", rs[0].status)
 	require.Equal(t, "HTTP/1.1 405 Method Not Allowed", rs[1].status)
@@ -200,14 +145,14 @@ func TestCurlKeepAlive(t *testing.T) {
 // connections and with a new connection per request (Connection: close):
 // every response must be a 200, and no socket error.
 func TestWrk(t *testing.T) {
-	wrk := tool(t, "wrk", "wrk")
+	wrk := exampletest.Tool(t, "wrk", "wrk")
 	url := "http://" + serve(t) + "/"
 	requests := regexp.MustCompile(`(\d+) requests in `)
 	for _, args := range [][]string{
 		{"-t1", "-c10", "-d1s", url},
 		{"-t1", "-c10", "-d1s", "-H", "Connection: close", url},
 	} {
-		out := runTool(t, wrk, args...)
+		out := exampletest.Output(t, "", wrk, args...)
 		t.Logf("wrk %s:\n%s", strings.Join(args, " "), out)
 		m := requests.FindStringSubmatch(out)
 		require.NotNil(t, m, out)

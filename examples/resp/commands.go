@@ -13,7 +13,7 @@ import (
 const nameLen = len(conn{}.lower)
 
 // commandCount is COMMAND COUNT's reply: the commands execute knows.
-const commandCount = 15
+const commandCount = 16
 
 // execute runs one command and appends its reply to c.out.
 func (c *conn) execute(args [][]byte) {
@@ -89,6 +89,8 @@ func (c *conn) execute(args [][]byte) {
 		c.hello(args)
 	case "config":
 		c.config(args)
+	case "info":
+		c.info(args)
 	default:
 		c.unknown(args)
 	}
@@ -233,6 +235,10 @@ func (c *conn) client(args [][]byte) {
 	case "setname":
 		if c.arity(args, 3, "client|setname") && c.setName(args[2]) {
 			c.out = appendSimple(c.out, "OK")
+		}
+	case "info":
+		if c.arity(args, 2, "client|info") {
+			c.clientInfo()
 		}
 	case "setinfo": // redis 7.2's client libraries send their name and version
 		if c.arity(args, 4, "client|setinfo") {

@@ -38,8 +38,10 @@ type writer interface {
 // (Socket.SetData).
 type conn struct {
 	store *store
-	id    int64  // CLIENT ID
-	name  []byte // CLIENT SETNAME
+	proc  *process // nil in the tests of protocol.go
+	id    int64    // CLIENT ID
+	name  []byte   // CLIENT SETNAME
+	peer  peer     // CLIENT INFO's addresses and age
 
 	parser parser
 	// pending holds what was read and not served yet: the start of a
@@ -148,7 +150,7 @@ func (c *conn) feed(w writer, data []byte) {
 // and, while draining, after the last request that was read before the
 // Shutdown.
 func (c *conn) serve(w writer, in []byte) int {
-	pos := 0
+	pos, served := 0, uint64(0)
 	for pos < len(in) && !c.stop && !(c.draining && c.finish <= 0) {
 		args, n, err := c.parser.next(in[pos:])
 		if err != nil {
@@ -163,12 +165,16 @@ func (c *conn) serve(w writer, in []byte) int {
 		c.finish -= n
 		if len(args) > 0 {
 			c.execute(args)
+			served++
 		}
 		if len(c.out) >= flushBytes && (!c.flush(w) || w.Congested()) {
 			break
 		}
 	}
 	c.flush(w)
+	if c.proc != nil && served > 0 {
+		c.proc.served.Add(served) // once per read, not per command: one atomic add shared by the reactors
+	}
 	return pos
 }
 
@@ -226,10 +232,11 @@ func (c *conn) closeGracefully(s *core.Socket) {
 		_ = s.Close() // no half-close on this platform: close after the replies
 		return
 	}
-	if c.paused {
-		c.paused = false
-		_ = s.Enable(true, false) // read what the peer sent, to drop it
-	}
+	// Read what the peer sent, to drop it. Reading may be off although
+	// c.paused is not: onDrain clears it before serving what was kept,
+	// and lands here when that was the last of what it owed.
+	c.paused = false
+	_ = s.Enable(true, false) // enabling what is enabled does nothing
 	_ = s.SetTimeouts(0, lingerTimeout)
 	c.linger = s.Loop().Delay(lingerTimeout, func() { _ = s.Close() })
 }

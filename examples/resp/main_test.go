@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -17,98 +16,33 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/asyncnet/asyncnet/core"
+	"github.com/asyncnet/asyncnet/internal/exampletest"
 	"github.com/asyncnet/asyncnet/internal/testutil"
 	"github.com/asyncnet/asyncnet/server"
 )
 
-func TestMain(m *testing.M) { testutil.Main(m) }
+func TestMain(m *testing.M) { exampletest.Main(m) }
 
 // serve runs the server in the test's process, as main does, on a free
 // port, and returns its address. When the test ends it stops the server
 // as SIGTERM does, and checks that it stopped cleanly.
 func serve(t *testing.T) string {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	out, w := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		err := run(ctx, "127.0.0.1:0", testutil.Timeout, w)
-		_ = w.Close() // ends the reader of out
-		done <- err
-	}()
-	addr := listeningOn(t, out)
-	t.Cleanup(func() {
-		cancel()
-		require.NoError(t, testutil.Recv(t, done, "the server to shut down"))
-	})
-	return addr
+	return serveWith(t, config{})
 }
 
-// listeningOn reads a server's output until "listening on ADDR" and returns
-// ADDR. It goes on reading the output, and drops it, so that the server
-// never blocks printing.
-func listeningOn(t *testing.T, out io.Reader) string {
+// serveWith is serve with cfg (its address and grace are the test's).
+func serveWith(t *testing.T, cfg config) string {
 	t.Helper()
-	addrs := make(chan string, 1)
-	go func() {
-		defer close(addrs)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if addr, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
-				addrs <- addr
-			}
-		}
-	}()
-	addr := testutil.Recv(t, addrs, `"listening on"`)
-	require.NotEmpty(t, addr, "the server ended without listening")
-	return addr
-}
-
-// tool returns the path of the program name, or skips t, naming the
-// program and the Debian package that `make deps` installs it from.
-func tool(t *testing.T, name, debianPackage string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		t.Skipf("%s is not installed (make deps installs it, from Debian's %s package): skipping", name, debianPackage)
-	}
-	return path
-}
-
-// runTool runs the program with args and stdin as its input, within
-// testutil.Timeout, and returns what it printed on stdout. It fails t,
-// with what the program printed, if the program fails.
-func runTool(t *testing.T, stdin string, path string, args ...string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), testutil.Timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, path, args...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	require.NoError(t, cmd.Run(), "%s %s\nstdout: %s\nstderr: %s", path, strings.Join(args, " "), stdout.String(), stderr.String())
-	return stdout.String()
-}
-
-// redisCLI returns a function that runs redis-cli against the server at
-// addr with the given arguments and returns what it printed, without the
-// final newlines.
-func redisCLI(t *testing.T, addr string) func(args ...string) string {
-	t.Helper()
-	cli := tool(t, "redis-cli", "redis-tools")
-	host, port, err := net.SplitHostPort(addr)
-	require.NoError(t, err)
-	return func(args ...string) string {
-		t.Helper()
-		out := runTool(t, "", cli, append([]string{"-h", host, "-p", port}, args...)...)
-		return strings.TrimRight(out, "\n")
-	}
+	cfg.addr, cfg.grace = "127.0.0.1:0", testutil.Timeout
+	out := exampletest.Serve(t, func(ctx context.Context, out io.Writer) error { return run(ctx, cfg, out) })
+	return out.Addr(t, "listening on ")
 }
 
 // TestRedisCLI runs redis-cli commands one after another and checks each
 // reply, as redis-cli prints it when its output is not a terminal.
 func TestRedisCLI(t *testing.T) {
-	cli := redisCLI(t, serve(t))
+	cli := exampletest.RedisCLI(t, serve(t))
 	steps := []struct {
 		args []string
 		want string
@@ -146,7 +80,7 @@ func TestRedisCLI(t *testing.T) {
 // does), so it falls to 0 only when the Loop's timer has deleted the key.
 // The test polls redis-cli, within a deadline.
 func TestRedisCLIExpire(t *testing.T) {
-	cli := redisCLI(t, serve(t))
+	cli := exampletest.RedisCLI(t, serve(t))
 	require.Equal(t, "OK", cli("SET", "k", "v"))
 	require.Equal(t, "OK", cli("SET", "gone", "v", "PX", "100"))
 	start := time.Now()
@@ -167,7 +101,7 @@ func TestRedisCLIExpire(t *testing.T) {
 // replies as they come; then every key is checked.
 func TestRedisCLIPipe(t *testing.T) {
 	addr := serve(t)
-	cli := redisCLI(t, addr)
+	cli := exampletest.RedisCLI(t, addr)
 	const n = 10000
 	var in strings.Builder
 	for i := range n {
@@ -179,9 +113,8 @@ func TestRedisCLIPipe(t *testing.T) {
 		}
 		in.WriteString("INCR counter\r\n")
 	}
-	host, port, err := net.SplitHostPort(addr)
-	require.NoError(t, err)
-	out := runTool(t, in.String(), tool(t, "redis-cli", "redis-tools"), "-h", host, "-p", port, "--pipe")
+	host, port := exampletest.SplitHostPort(t, addr)
+	out := exampletest.Output(t, in.String(), exampletest.Tool(t, "redis-cli", "redis-tools"), "-h", host, "-p", port, "--pipe")
 	require.Contains(t, out, fmt.Sprintf("errors: 0, replies: %d", 2*n), out)
 	require.Equal(t, strconv.Itoa(n), cli("GET", "counter"))
 	require.Equal(t, strconv.Itoa(n+1), cli("DBSIZE"))
@@ -194,14 +127,13 @@ func TestRedisCLIPipe(t *testing.T) {
 // input, one a line, and prints every reply, which the test checks.
 func TestRedisCLIStdin(t *testing.T) {
 	addr := serve(t)
-	host, port, err := net.SplitHostPort(addr)
-	require.NoError(t, err)
+	host, port := exampletest.SplitHostPort(t, addr)
 	var in, want strings.Builder
 	for i := range 500 {
 		fmt.Fprintf(&in, "INCR n\nECHO \"word %d\"\nSET k%d %d\nGET k%d\n", i, i, i, i)
 		fmt.Fprintf(&want, "%d\nword %d\nOK\n%d\n", i+1, i, i)
 	}
-	out := runTool(t, in.String(), tool(t, "redis-cli", "redis-tools"), "-h", host, "-p", port)
+	out := exampletest.Output(t, in.String(), exampletest.Tool(t, "redis-cli", "redis-tools"), "-h", host, "-p", port)
 	require.Equal(t, want.String(), out)
 }
 
@@ -212,13 +144,12 @@ func TestRedisCLIStdin(t *testing.T) {
 // must hold exactly the number of INCRs sent.
 func TestRedisBenchmark(t *testing.T) {
 	addr := serve(t)
-	bench := tool(t, "redis-benchmark", "redis-tools")
-	host, port, err := net.SplitHostPort(addr)
-	require.NoError(t, err)
+	bench := exampletest.Tool(t, "redis-benchmark", "redis-tools")
+	host, port := exampletest.SplitHostPort(t, addr)
 	const n = 20000
 	result := regexp.MustCompile(`^([A-Z_]+): ([0-9.]+) requests per second`)
 	for _, pipeline := range []string{"1", "16"} {
-		out := runTool(t, "", bench, "-h", host, "-p", port, "-t", "ping,set,get,incr", "-n", strconv.Itoa(n), "-P", pipeline, "-q")
+		out := exampletest.Output(t, "", bench, "-h", host, "-p", port, "-t", "ping,set,get,incr", "-n", strconv.Itoa(n), "-P", pipeline, "-q")
 		rps := map[string]float64{}
 		for _, line := range strings.FieldsFunc(out, func(r rune) bool { return r == '\r' || r == '\n' }) {
 			line = strings.TrimSpace(line)
@@ -236,7 +167,7 @@ func TestRedisBenchmark(t *testing.T) {
 			require.Greater(t, rps[test], 0.0, "-P %s: %s missing or 0 in:\n%s", pipeline, test, out)
 		}
 	}
-	cli := redisCLI(t, addr)
+	cli := exampletest.RedisCLI(t, addr)
 	require.Equal(t, strconv.Itoa(2*n), cli("GET", "counter:__rand_int__"))
 	require.Len(t, cli("GET", "key:__rand_int__"), 3, "SET's value: 3 random bytes")
 }
@@ -313,7 +244,7 @@ func TestBackpressure(t *testing.T) {
 	var err error
 	require.NoError(t, l.Start(func(l *core.Loop) {
 		var srv *server.Server
-		if srv, err = listen(l, "127.0.0.1:0"); err == nil {
+		if srv, _, err = listen(l, config{addr: "127.0.0.1:0"}); err == nil {
 			addr = srv.Addr().String()
 		}
 	}))

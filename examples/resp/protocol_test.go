@@ -124,7 +124,7 @@ func TestRequests(t *testing.T) {
 		{name: "unknown with CRLF", in: "*2\r\n$4\r\na\r\nb\r\n$2\r\n\r\n\r\n", out: "-ERR unknown command 'a  b', with args beginning with: '  ' \r\n"},
 		{name: "QUIT", in: "PING\r\nQUIT\r\nPING\r\n", out: pong + ok, stop: true},
 		{name: "CONFIG GET", in: "CONFIG GET save\r\nCONFIG GET appendonly\r\nCONFIG GET nope\r\nCONFIG SET save x\r\n", out: "*2\r\n" + bulk("save") + bulk("") + "*2\r\n" + bulk("appendonly") + bulk("no") + "*0\r\n" + "-ERR unknown subcommand 'SET'. Try CONFIG HELP.\r\n"},
-		{name: "COMMAND", in: "COMMAND\r\nCOMMAND DOCS\r\nCOMMAND COUNT\r\n", out: "*0\r\n*0\r\n:15\r\n"},
+		{name: "COMMAND", in: "COMMAND\r\nCOMMAND DOCS\r\nCOMMAND COUNT\r\n", out: "*0\r\n*0\r\n:16\r\n"},
 		{name: "CLIENT", in: "CLIENT ID\r\nCLIENT GETNAME\r\nCLIENT SETNAME app\r\nCLIENT GETNAME\r\nCLIENT SETNAME \"a b\"\r\nCLIENT KILL\r\n", out: ":1\r\n" + null + ok + bulk("app") + "-ERR Client names cannot contain spaces, newlines or special characters.\r\n-ERR unknown subcommand 'KILL'. Try CLIENT HELP.\r\n"},
 		{
 			name: "HELLO",

@@ -5,15 +5,10 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"syscall"
 	"testing"
@@ -21,6 +16,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/asyncnet/asyncnet/internal/exampletest"
 	"github.com/asyncnet/asyncnet/internal/testutil"
 )
 
@@ -28,69 +24,9 @@ import (
 // once, then stopped with SIGTERM in the middle of pipelines, and started
 // on a port that is taken.
 func TestProgram(t *testing.T) {
-	bin := build(t)
+	bin := exampletest.Build(t)
 	t.Run("SIGTERM finishes the pipelines", func(t *testing.T) { testSIGTERM(t, bin) })
 	t.Run("port taken", func(t *testing.T) { testPortTaken(t, bin) })
-}
-
-// build builds the example into a temporary directory and returns the
-// program's path. When the tests run with the race detector, so is the
-// program built.
-func build(t *testing.T) string {
-	t.Helper()
-	goTool, err := exec.LookPath("go")
-	require.NoError(t, err, "the go command is not in PATH")
-	bin := filepath.Join(t.TempDir(), "resp")
-	args := []string{"build", "-o", bin}
-	if info, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range info.Settings {
-			if s.Key == "-race" && s.Value == "true" {
-				args = append(args, "-race")
-			}
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, goTool, append(args, ".")...).CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
-	return bin
-}
-
-// process is the example running as a program.
-type process struct {
-	cmd    *exec.Cmd
-	addr   string                // where it listens
-	stderr testutil.LockedBuffer // its log
-	exited chan struct{}         // closed once the program has exited
-	err    error                 // then: cmd.Wait's result
-}
-
-// start starts the program and waits until it listens. When the test ends
-// the program is killed if it still runs.
-func start(t *testing.T, bin string, args ...string) *process {
-	t.Helper()
-	p := &process{cmd: exec.Command(bin, args...), exited: make(chan struct{})}
-	stdout, err := p.cmd.StdoutPipe()
-	require.NoError(t, err)
-	p.cmd.Stderr = &p.stderr
-	require.NoError(t, p.cmd.Start())
-	go func() {
-		p.err = p.cmd.Wait()
-		close(p.exited)
-	}()
-	t.Cleanup(func() {
-		_ = p.cmd.Process.Kill() // fails once it has exited: nothing to do
-		<-p.exited
-	})
-	p.addr = listeningOn(t, stdout)
-	return p
-}
-
-// wait waits for the program to exit and returns how it ended.
-func (p *process) wait(t *testing.T) error {
-	t.Helper()
-	testutil.Recv(t, p.exited, "the program to exit")
-	return p.err
 }
 
 // echoRequest is the i-th request of a pipelining client: an ECHO of 1 KiB
@@ -102,26 +38,14 @@ func echoReply(i int) string {
 	return bulk(msg)
 }
 
-// pipeliner is a client that pipelines n requests and reads nothing until
-// resume is closed: a client that reads slower than it sends. It says on
-// stalled when its writes have made no progress for 100ms: the server has
-// stopped reading it, its replies being congested. Then it reads until end
-// of file and returns how many replies it got, each checked.
-func pipeliner(addr string, n int, stalled chan<- struct{}, resume <-chan struct{}) (int, error) {
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		return 0, err
-	}
-	defer c.Close()
-	sent := make(chan error, 1)
-	go func() { sent <- sendRequests(c.(*net.TCPConn), n, stalled) }()
-	<-resume
-	r := bufio.NewReader(c)
+// readEchoReplies reads the replies of a pipelining client's ECHOs, each
+// checked, until the server ends the connection between two replies.
+func readEchoReplies(r *bufio.Reader) (int, error) {
 	got := make([]byte, len(echoReply(0)))
 	for i := 0; ; i++ {
 		if _, err := io.ReadFull(r, got); err != nil {
 			if errors.Is(err, io.EOF) && i > 0 {
-				return i, <-sent // a clean end, between two replies
+				return i, nil // a clean end, between two replies
 			}
 			return i, fmt.Errorf("reply %d: %w", i, err)
 		}
@@ -131,53 +55,21 @@ func pipeliner(addr string, n int, stalled chan<- struct{}, resume <-chan struct
 	}
 }
 
-// sendRequests writes the n requests to c, 64 KiB at a time, then shuts
-// c's write side. It says on stalled, once, when a write has made no
-// progress for 100ms.
-func sendRequests(c *net.TCPConn, n int, stalled chan<- struct{}) error {
-	var buf []byte
-	waiting := true
-	for i := 0; i < n; {
-		buf = buf[:0]
-		for ; i < n && len(buf) < 64<<10; i++ {
-			buf = append(buf, echoRequest(i)...)
-		}
-		for len(buf) > 0 {
-			if waiting {
-				if err := c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond)); err != nil {
-					return err
-				}
-			}
-			k, err := c.Write(buf)
-			buf = buf[k:]
-			switch {
-			case waiting && errors.Is(err, os.ErrDeadlineExceeded):
-				waiting = false
-				stalled <- struct{}{}
-				if err := c.SetWriteDeadline(time.Time{}); err != nil {
-					return err
-				}
-			case err != nil:
-				return err
-			}
-		}
-	}
-	return c.CloseWrite()
-}
-
 // testSIGTERM stops the server while clients are in the middle of their
 // pipelines: each must get every reply to what the server read, in
 // order, then a clean end of file (a reset would have destroyed replies
-// on their way); an idle client is closed at once; a request half sent is
+// on their way); a client that never sent anything is closed once the
+// Shutdown's wait for a first request (5 s) is over; a request half sent is
 // answered once its end arrives; and the program exits 0.
 func testSIGTERM(t *testing.T, bin string) {
 	grace := testutil.Scale(20 * time.Second) // the bound on how long it runs after the signal
-	p := start(t, bin, "-addr", "127.0.0.1:0", "-grace", grace.String())
+	p := exampletest.Start(t, bin, "-addr", "127.0.0.1:0", "-grace", grace.String())
+	addr := p.Out.Addr(t, "listening on ")
 
-	idle, err := net.Dial("tcp", p.addr)
+	idle, err := net.Dial("tcp", addr)
 	require.NoError(t, err)
 	defer idle.Close()
-	half, err := net.Dial("tcp", p.addr)
+	half, err := net.Dial("tcp", addr)
 	require.NoError(t, err)
 	defer half.Close()
 	_, err = io.WriteString(half, "PING\r\n*2\r\n$4\r\nECHO\r\n$5\r\nhel") // one write: one read for the server
@@ -191,22 +83,10 @@ func testSIGTERM(t *testing.T, bin string) {
 	// before its replies are congested (the kernel's buffers and the 1 MiB
 	// watermark) and it stops reading, which is when SIGTERM comes.
 	const clients, n = 3, 40000
-	type result struct {
-		replies int
-		err     error
-	}
-	stalled, resume, results := make(chan struct{}, clients), make(chan struct{}), make(chan result, clients)
-	for range clients {
-		go func() {
-			replies, err := pipeliner(p.addr, n, stalled, resume)
-			results <- result{replies: replies, err: err}
-		}()
-	}
-	for range clients {
-		testutil.Recv(t, stalled, "the server to stop reading a client")
-	}
+	pipeliners := exampletest.StartPipeliners(addr, clients, n, echoRequest, readEchoReplies)
+	pipeliners.WaitStalled(t)
 
-	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	p.Signal(t, syscall.SIGTERM)
 	signaled := time.Now()
 	require.NoError(t, idle.SetReadDeadline(time.Now().Add(testutil.Timeout)))
 	rest, err := io.ReadAll(idle)
@@ -220,15 +100,16 @@ func testSIGTERM(t *testing.T, bin string) {
 	require.Equal(t, bulk("hello"), string(rest), "the request under way was answered, then the connection closed")
 	require.NoError(t, half.Close()) // as a client does at end of file: the server waits for it (or for its linger timeout)
 
-	close(resume)
-	for range clients {
-		r := testutil.Recv(t, results, "a pipelining client")
-		require.NoError(t, r.err, "after %d replies; the server said: %s", r.replies, p.stderr.String())
-		require.Less(t, r.replies, n, "the server answered everything: the shutdown came too late to test anything")
-		t.Logf("a client got %d replies of %d, then end of file", r.replies, n)
+	pipeliners.Resume()
+	for _, r := range pipeliners.Results(t) {
+		require.NoError(t, r.Err, "after %d replies; the server said: %s", r.Replies, p.Out.String())
+		require.Less(t, r.Replies, n, "the server answered everything: the shutdown came too late to test anything")
+		t.Logf("a client got %d replies of %d, then end of file", r.Replies, n)
 	}
-	require.NoError(t, p.wait(t), "stderr: %s", p.stderr.String())
+	code, _ := p.Wait(t)
+	require.Zero(t, code, p.Out.String())
 	require.Less(t, time.Since(signaled), grace)
+	require.Contains(t, p.Out.String(), "stats: accepted=5 ", "the counters it prints at exit")
 }
 
 // testPortTaken: a program that cannot listen says why and exits 1.
@@ -236,12 +117,9 @@ func testPortTaken(t *testing.T, bin string) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer ln.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), testutil.Timeout)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, bin, "-addr", ln.Addr().String()).CombinedOutput()
-	var exit *exec.ExitError
-	require.ErrorAs(t, err, &exit, "output: %s", out)
-	require.Equal(t, 1, exit.ExitCode())
-	require.Contains(t, string(out), "address already in use")
-	require.NotContains(t, string(out), "listening on")
+	p := exampletest.Start(t, bin, "-addr", ln.Addr().String())
+	code, _ := p.Wait(t)
+	require.Equal(t, 1, code, p.Out.String())
+	require.Contains(t, p.Out.String(), "address already in use")
+	require.NotContains(t, p.Out.String(), "listening on")
 }

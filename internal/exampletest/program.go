@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -20,16 +21,16 @@ import (
 	"github.com/asyncnet/asyncnet/internal/testutil"
 )
 
-// build is the example built by Build, once per test binary.
-var build struct {
-	once sync.Once
-	dir  string // removed by Main
-	path string
-	err  error
+// builds are the programs Build and BuildPackage made, once per test
+// binary and package, in one temporary directory.
+var builds struct {
+	mu    sync.Mutex
+	dir   string // removed by Main
+	paths map[string]string
 }
 
 // Main runs the tests of an example's package (see testutil.Main), then
-// removes the program Build made. Call it from TestMain.
+// removes the programs Build made. Call it from TestMain.
 func Main(m *testing.M) { testutil.Main(cleanup{m}) }
 
 // cleanup runs the tests, then removes the build directory.
@@ -37,8 +38,8 @@ type cleanup struct{ m *testing.M }
 
 func (c cleanup) Run() int {
 	code := c.m.Run()
-	if build.dir != "" {
-		_ = os.RemoveAll(build.dir) // a temporary directory: nothing to report
+	if builds.dir != "" {
+		_ = os.RemoveAll(builds.dir) // a temporary directory: nothing to report
 	}
 	return code
 }
@@ -49,30 +50,37 @@ func (c cleanup) Run() int {
 // detector when the tests have it, so that the program is checked too.
 func Build(t testing.TB) string {
 	t.Helper()
-	build.once.Do(func() {
-		goTool, err := exec.LookPath("go")
-		if err != nil {
-			build.err = errors.New("the go command is not in PATH")
-			return
-		}
-		if build.dir, err = os.MkdirTemp("", "asyncnet-example-"); err != nil {
-			build.err = err
-			return
-		}
-		build.path = filepath.Join(build.dir, "example")
-		args := []string{"build", "-o", build.path}
-		if raceEnabled {
-			args = append(args, "-race")
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		out, err := exec.CommandContext(ctx, goTool, append(args, ".")...).CombinedOutput()
-		if err != nil {
-			build.err = errors.New("go build: " + err.Error() + "\n" + string(out))
-		}
-	})
-	require.NoError(t, build.err)
-	return build.path
+	return BuildPackage(t, ".")
+}
+
+// BuildPackage is Build for the main package pkg (an import path, or a
+// directory relative to the test's package): examples/cluster's tests
+// build examples/resp, which they run several of.
+func BuildPackage(t testing.TB, pkg string) string {
+	t.Helper()
+	builds.mu.Lock()
+	defer builds.mu.Unlock()
+	if path, ok := builds.paths[pkg]; ok {
+		return path
+	}
+	goTool, err := exec.LookPath("go")
+	require.NoError(t, err, "the go command is not in PATH")
+	if builds.dir == "" {
+		builds.dir, err = os.MkdirTemp("", "asyncnet-example-")
+		require.NoError(t, err)
+		builds.paths = map[string]string{}
+	}
+	path := filepath.Join(builds.dir, "example"+strconv.Itoa(len(builds.paths)))
+	args := []string{"build", "-o", path}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, goTool, append(args, pkg)...).CombinedOutput()
+	require.NoError(t, err, "go build %s: %s", pkg, out)
+	builds.paths[pkg] = path
+	return path
 }
 
 // Proc is an example running as a program; Out has what it prints on
