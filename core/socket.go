@@ -27,9 +27,8 @@ import (
 // the socket never touches its file descriptor again.
 //
 // The fields are ordered so that the flags pack into two words: a socket
-// is 384 bytes (an allocation size class), which is most of what asyncnet
-// adds to an idle connection (docs/benchmarks.md, "Where an idle
-// connection's bytes go").
+// is 416 bytes (an allocation size class), which is most of what asyncnet
+// adds to an idle connection (docs/benchmarks-idle.md).
 type Socket struct {
 	loop *Loop
 	cfg  *sockConfig               // callbacks and limits, shared with the server's other sockets
