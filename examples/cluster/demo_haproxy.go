@@ -282,7 +282,7 @@ func reportHAProxy(h *haproxy, backends []*backend, res *result, cfg config, out
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "\nrequests answered: %d, failed: %d (runs of redis-benchmark stopped by a failed request: at least one each); %d requests per second at the median of the runs\n",
+	fmt.Fprintf(out, "\nrequests answered: %d, failed: %d (a failed request stops a run of redis-benchmark: each such run counts as one); %d requests per second at the median of the runs\n",
 		res.requests, res.failed, int(median(res.rps)))
 	for i, e := range res.errors {
 		if i == 5 {
