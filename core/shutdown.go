@@ -249,7 +249,9 @@ func (r *reactor) unregister(s *Socket) {
 // closing it would reset; each is asked to finish once its first bytes
 // have been read), asks each of its open connections to finish (the
 // OnShutdown callback given to its entry point, by default a graceful
-// Close), and waits until they have all closed. If ctx ends first, it force-closes the rest and returns
+// Close; a connection that has read and written nothing yet, once its
+// first bytes have been read or after 5 s), and waits until they have all
+// closed. If ctx ends first, it force-closes the rest and returns
 // ctx.Err(). It may be called several times, and concurrently with Close
 // and the Loop's Shutdown and Exit. Safe to call from any goroutine except
 // the Loop's reactors, where it returns an error matching ErrInReactor.
