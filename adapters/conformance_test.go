@@ -13,8 +13,20 @@ import (
 // TestConformance runs the transport conformance suite on the gnet
 // transport, over loopback TCP. The cases it skips are known failures of
 // the gnet transport, each with its reason; they are not fixed here.
-func TestConformance(t *testing.T) {
-	transporttest.Run(t, func(t *testing.T) transporttest.Setup {
+func TestConformance(t *testing.T) { transporttest.Run(t, gnetSetup) }
+
+// TestConformanceDirectWrites runs the suite with every connection written
+// by its reactor rather than through gnet's buffer (conn.writeDirect), as
+// Unix sockets, and TCP on systems other than Linux, are: so that this
+// path is checked over TCP on Linux too.
+func TestConformanceDirectWrites(t *testing.T) {
+	adapters.ForceDirectWrites(t)
+	transporttest.Run(t, gnetSetup)
+}
+
+// gnetSetup is the gnet transport over loopback TCP.
+func gnetSetup(t *testing.T) transporttest.Setup {
+	{
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = ln.Close() })
@@ -36,10 +48,7 @@ func TestConformance(t *testing.T) {
 				"StopOnReactor": "gnet transport: Stop closes the connections detached from gnet " +
 					"(paused, half-open) after the engine has stopped, so their OnClose runs on " +
 					"Stop's goroutine, not their reactor's (engine.Stop, reactor.closeAll)",
-				"StopReleases": "gnet transport, a race: a tail cut short by Stop calls bg.Done " +
-					"before releaseLoop (tail.drop), so Stop's bg.Wait can return before the " +
-					"Handler's Release, which then runs after Stop returned (about 1 run in 15 with -race)",
 			},
 		}
-	})
+	}
 }

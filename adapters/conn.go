@@ -273,12 +273,16 @@ func (cn *conn) gnetConn() gnet.Conn { return cn.gc }
 // flushes at the end is lost or sent twice. Writability is learnt on the
 // reactor's ticks (watch.go), fast while bytes flow.
 
+// writeDirectAlways writes every connection directly: where the kernel
+// does not count, and in tests of this path (ForceDirectWrites).
+var writeDirectAlways = !kernelCounts
+
 // writesDirect reports whether gc's bytes are written directly.
 func writesDirect(gc gnet.Conn) bool {
 	if !canPark {
 		return false // no descriptor to write to (Windows)
 	}
-	if !kernelCounts {
+	if writeDirectAlways {
 		return true
 	}
 	if _, tcp := gc.LocalAddr().(*net.TCPAddr); tcp {

@@ -91,6 +91,6 @@ func (t *tail) drop() {
 		t.fd = -1
 	}
 	t.pending.Reset()
+	t.hb.releaseLoop() // before Done: Stop's wait for bg must see the Loop released
 	t.hb.bg.Done()
-	t.hb.releaseLoop()
 }
