@@ -107,11 +107,13 @@ bench:
 
 ## bench-churn: only the short-lived connection loads (churn, the 10,000
 ## connection burst, wrk with Connection: close), 3 rounds of 2 s, about 5
-## minutes; CSV and summary.md in bench/results/churn.
+## minutes; CSV and summary.md in bench/results/churn, the churn plot in
+## docs/img/bench-churn.svg (the other plots are left as they are).
 bench-churn:
 	bench/scripts/install-tools.sh
 	$(BENCH) $(GO) run ./cmd/benchrun -scenarios "" -idle 0 -tool-loads plaintext-close \
 		-rounds 3 -warmup 500ms -duration 2s -out results/churn $(BENCHFLAGS)
+	$(BENCH) $(GO) run ./cmd/benchplot -in results/churn -out ../docs/img -only bench-churn.svg
 
 ## bench-go: the library's Go benchmarks, with allocation counts.
 bench-go:

@@ -18,35 +18,42 @@ import (
 const refImpl = "gnet"
 
 // schema names the columns of an input file beyond "round" and "impl": those
-// whose values, joined with "/", name a category, and the numbers to collect.
+// whose values, joined with "/" after prefix, name a category, and the numbers
+// to collect, to which derive adds more computed from them.
 type schema struct {
 	category, metrics []string
+	prefix            string
+	derive            func(row map[string]float64)
 }
 
-// cell identifies the measurements of a metric for an implementation in a category.
-type cell struct{ metric, impl, category string }
+// cell identifies the measurement of a metric for an implementation in a category and a round.
+type cell struct {
+	metric, impl, category string
+	round                  int
+}
 
 // dataset holds the per-round values of metrics by implementation and category,
 // listed in the order they first appear but for the reference, which is first.
 type dataset struct {
 	impls, categories []string
 	rounds            map[int]bool
-	values            map[cell][]float64 // a value per round
+	values            map[cell]float64
 }
 
-// loadDataset reads an input file with a header row into a dataset,
-// ignoring the columns that s does not name. A file without data rows
-// yields errNoData; a malformed one an error naming the file and line.
-func loadDataset(path string, s schema) (*dataset, error) {
+func newDataset() *dataset { return &dataset{rounds: map[int]bool{}, values: map[cell]float64{}} }
+
+// load adds the rows of an input file with a header row to d, ignoring the
+// columns that s does not name, or returns an error naming the file and line.
+func (d *dataset) load(path string, s schema) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer f.Close()
 	cr := csv.NewReader(f)
 	header, err := cr.Read()
 	if err != nil {
-		return nil, fmt.Errorf("%s: reading the header row: %w", path, err)
+		return fmt.Errorf("%s: reading the header row: %w", path, err)
 	}
 	cols := map[string]int{}
 	for i, name := range header {
@@ -54,31 +61,25 @@ func loadDataset(path string, s schema) (*dataset, error) {
 	}
 	for _, name := range slices.Concat([]string{"round", "impl"}, s.category, s.metrics) {
 		if _, ok := cols[name]; !ok {
-			return nil, fmt.Errorf("%s:1: missing required column %q", path, name)
+			return fmt.Errorf("%s:1: missing required column %q", path, name)
 		}
 	}
-	d := &dataset{rounds: map[int]bool{}, values: map[cell][]float64{}}
 	for {
 		record, err := cr.Read() // checks the number of fields, naming the line
 		if errors.Is(err, io.EOF) {
-			break
+			return nil
 		} else if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return fmt.Errorf("%s: %w", path, err)
 		}
-		field := func(name string) string { return strings.TrimSpace(record[cols[name]]) }
-		if err := d.add(s, field); err != nil {
-			line, _ := cr.FieldPos(0)
-			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
+		line, _ := cr.FieldPos(0)
+		if err := d.add(s, func(name string) string { return strings.TrimSpace(record[cols[name]]) }); err != nil {
+			return fmt.Errorf("%s:%d: %w", path, line, err)
 		}
 	}
-	if len(d.rounds) == 0 {
-		return nil, fmt.Errorf("%s has no data rows: %w", path, errNoData)
-	}
-	return d, nil
 }
 
-// add adds the values of one row, whose fields field returns by column, or
-// returns an error, leaving d incomplete.
+// add adds the values of one row, whose fields field returns by column, and
+// those s derives from them but for any that are not finite.
 func (d *dataset) add(s schema, field func(string) string) error {
 	round, err := strconv.Atoi(field("round"))
 	if err != nil {
@@ -91,9 +92,21 @@ func (d *dataset) add(s schema, field func(string) string) error {
 		}
 		names = append(names, field(col))
 	}
-	c := cell{impl: names[0], category: strings.Join(names[1:], "/")}
-	d.rounds[round] = true
-	if c.impl == refImpl && !slices.Contains(d.impls, c.impl) {
+	row := map[string]float64{}
+	for _, col := range s.metrics {
+		v, err := strconv.ParseFloat(field(col), 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("column %q: invalid number %q", col, field(col))
+		}
+		row[col] = v
+	}
+	if s.derive != nil {
+		s.derive(row)
+	}
+	c := cell{impl: names[0], category: s.prefix + strings.Join(names[1:], "/"), round: round}
+	if _, ok := d.values[cell{s.metrics[0], c.impl, c.category, round}]; ok {
+		return fmt.Errorf("a second row for round %d of %s %s", round, c.impl, c.category)
+	} else if !slices.Contains(d.impls, c.impl) && c.impl == refImpl {
 		d.impls = slices.Insert(d.impls, 0, c.impl) // first, whatever the order of the file
 	} else if !slices.Contains(d.impls, c.impl) {
 		d.impls = append(d.impls, c.impl)
@@ -101,13 +114,11 @@ func (d *dataset) add(s schema, field func(string) string) error {
 	if !slices.Contains(d.categories, c.category) {
 		d.categories = append(d.categories, c.category)
 	}
-	for _, col := range s.metrics {
-		v, err := strconv.ParseFloat(field(col), 64)
-		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("column %q: invalid number %q", col, field(col))
+	d.rounds[round] = true
+	for c.metric = range row {
+		if v := row[c.metric]; !math.IsNaN(v) && !math.IsInf(v, 0) {
+			d.values[c] = v
 		}
-		c.metric = col
-		d.values[c] = append(d.values[c], v)
 	}
 	return nil
 }
@@ -123,14 +134,25 @@ func median(vs []float64) float64 {
 	return stat.Quantile(0.5+0.5/float64(len(vs)), stat.LinInterp, slices.Sorted(slices.Values(vs)), nil)
 }
 
-// matrix returns the medians over rounds of metric as [impl][category], in
-// the order of d.impls and d.categories; NaN where there is no value.
-func (d *dataset) matrix(metric string) [][]float64 {
+// matrix returns of (median, floats.Max…) of the values of metric over the rounds, as [impl][category] in the
+// order of d.impls and d.categories, NaN where there are none; if ref is set, each value is first divided by
+// ref's in the same round and category: pairing the runs of a round cancels the slow drifts of a shared machine.
+func (d *dataset) matrix(metric, ref string, of func([]float64) float64) [][]float64 {
 	m := make([][]float64, len(d.impls))
 	for i, impl := range d.impls {
-		m[i] = make([]float64, len(d.categories))
-		for j, category := range d.categories {
-			m[i][j] = median(d.values[cell{metric: metric, impl: impl, category: category}])
+		for _, category := range d.categories {
+			var vs []float64
+			for round := range d.rounds {
+				v, ok := d.values[cell{metric, impl, category, round}]
+				if base := d.values[cell{metric, ref, category, round}]; ok && ref == "" {
+					vs = append(vs, v)
+				} else if ok && base > 0 {
+					vs = append(vs, v/base)
+				}
+			}
+			if m[i] = append(m[i], math.NaN()); len(vs) > 0 {
+				m[i][len(m[i])-1] = of(vs)
+			}
 		}
 	}
 	return m

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgsvg"
 )
@@ -21,6 +22,7 @@ var allCharts = []string{
 	"bench-latency.svg",
 	"bench-memory.svg",
 	"bench-http.svg",
+	"bench-churn.svg",
 }
 
 // runBenchplot runs the command with args and returns its stdout, stderr
@@ -63,6 +65,12 @@ func svgTexts(t *testing.T, path string) []string {
 	return texts
 }
 
+// loadFile reads the file at path with the schema of name into a new dataset.
+func loadFile(path, name string) (*dataset, error) {
+	d := newDataset()
+	return d, d.load(path, schemas[name])
+}
+
 // testRenderer returns a renderer whose notes go to stderr.
 func testRenderer(stderr io.Writer) *renderer {
 	return &renderer{colors: map[string]int{}, stdout: io.Discard, stderr: stderr}
@@ -92,7 +100,7 @@ func TestMedian(t *testing.T) {
 }
 
 func TestLoadEchoMediansOverRounds(t *testing.T) {
-	d, err := loadDataset(filepath.Join("testdata", "echo.csv"), schemas["echo.csv"])
+	d, err := loadFile(filepath.Join("testdata", "echo.csv"), "echo.csv")
 	require.NoError(t, err)
 
 	require.Len(t, d.rounds, 2)
@@ -105,13 +113,13 @@ func TestLoadEchoMediansOverRounds(t *testing.T) {
 		{25000, 1100000}, // gnet
 		{32500, 990000},  // asyncnet
 		{12500, 550000},  // stdlib
-	}, d.matrix("msgs_per_s"))
-	require.InDelta(t, 32, d.matrix("p50_us")[1][0], 1e-9)
-	require.InDelta(t, 9400, d.matrix("p99_us")[2][1], 1e-9)
+	}, d.matrix("msgs_per_s", "", median))
+	require.InDelta(t, 32, d.matrix("p50_us", "", median)[1][0], 1e-9)
+	require.InDelta(t, 9400, d.matrix("p99_us", "", median)[2][1], 1e-9)
 }
 
 func TestRelativeUsesGnetOfTheSameScenario(t *testing.T) {
-	d, err := loadDataset(filepath.Join("testdata", "echo.csv"), schemas["echo.csv"])
+	d, err := loadFile(filepath.Join("testdata", "echo.csv"), "echo.csv")
 	require.NoError(t, err)
 
 	s := testRenderer(io.Discard).relativeThroughput(d)
@@ -134,7 +142,7 @@ func TestRelativeWithoutReference(t *testing.T) {
 		"1,a,gnet,100,1,2\n1,a,asyncnet,150,1,2\n"+
 		"1,b,asyncnet,80,1,2\n"+ // no gnet in b
 		"1,c,gnet,0,1,2\n1,c,asyncnet,10,1,2\n") // gnet at zero in c
-	d, err := loadDataset(path, schemas["echo.csv"])
+	d, err := loadFile(path, "echo.csv")
 	require.NoError(t, err)
 
 	var notes bytes.Buffer
@@ -235,13 +243,15 @@ func TestRunSkipsMissingFiles(t *testing.T) {
 		svgTexts(t, filepath.Join(out, name))
 		require.Contains(t, stdout, name)
 	}
-	for _, name := range []string{"bench-memory.svg", "bench-http.svg"} {
+	for _, name := range []string{"bench-memory.svg", "bench-http.svg", "bench-churn.svg"} {
 		require.NoFileExists(t, filepath.Join(out, name))
 		require.NotContains(t, stdout, name)
 		require.Contains(t, stderr, name, "the skipped chart is named on stderr")
 	}
 	require.Contains(t, stderr, "idle.csv")
 	require.Contains(t, stderr, "http.csv")
+	require.Contains(t, stderr, filepath.Join(in, "churn", "churn.csv"), "not in -in, so looked for in -in/churn")
+	require.Contains(t, stderr, filepath.Join(in, "churn", "burst.csv"))
 }
 
 func TestRunMalformedFileNamesFileAndLine(t *testing.T) {
@@ -270,7 +280,7 @@ func TestLoadErrors(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			path := writeFile(t, t.TempDir(), "echo.csv", c.content)
-			_, err := loadDataset(path, schemas["echo.csv"])
+			_, err := loadFile(path, "echo.csv")
 			require.Error(t, err)
 			require.Contains(t, err.Error(), path)
 			for _, w := range c.want {
@@ -285,11 +295,11 @@ func TestLoadToleratesExtraAndReorderedColumns(t *testing.T) {
 		"note,p99_us,impl,msgs_per_s,scenario,p50_us,round\n"+
 			"x,90,gnet,100,s1,40,1\n"+
 			"y,80,gnet,300,s1,20,2\n")
-	d, err := loadDataset(path, schemas["echo.csv"])
+	d, err := loadFile(path, "echo.csv")
 	require.NoError(t, err)
-	require.Equal(t, [][]float64{{200}}, d.matrix("msgs_per_s"))
-	require.Equal(t, [][]float64{{30}}, d.matrix("p50_us"))
-	require.Equal(t, [][]float64{{85}}, d.matrix("p99_us"))
+	require.Equal(t, [][]float64{{200}}, d.matrix("msgs_per_s", "", median))
+	require.Equal(t, [][]float64{{30}}, d.matrix("p50_us", "", median))
+	require.Equal(t, [][]float64{{85}}, d.matrix("p99_us", "", median))
 }
 
 func TestRunSkipsHeaderOnlyFile(t *testing.T) {
@@ -362,4 +372,155 @@ func TestColorsAreConsistent(t *testing.T) {
 	require.NotEqual(t, asyncnet, stdlib)
 	require.NotEqual(t, asyncnet, r.color(refImpl))
 	require.Equal(t, asyncnet, r.color("asyncnet"), "the same colour in every chart")
+}
+
+// churnDataset loads the churn and burst fixtures.
+func churnDataset(t *testing.T) *dataset {
+	t.Helper()
+	d := newDataset()
+	for _, name := range []string{"churn.csv", "burst.csv"} {
+		require.NoError(t, d.load(filepath.Join("testdata", "churn", name), schemas[name]))
+	}
+	return d
+}
+
+func TestChurnSpec(t *testing.T) {
+	d := churnDataset(t)
+	require.Equal(t, []string{"gnet", "asyncnet", "stdlib"}, d.impls)
+	require.Equal(t, []string{"churn-8c-fin", "churn-64c-rst", "burst-1000"}, d.categories)
+
+	s := testRenderer(io.Discard).churn(d)
+	require.False(t, s.logY, "bars")
+	// Server CPU µs per connection: server_cpu_s / conns (churn) or / echoed (burst).
+	want := map[string][3][]float64{ // median, min, max for gnet, asyncnet, stdlib
+		"churn-8c-fin":  {{30, 55, 45}, {30, 50, 40}, {30, 60, 50}},
+		"churn-64c-rst": {{25, 35, 40}, {25, 35, 40}, {25, 35, 40}},
+		"burst-1000":    {{30, 60, 45}, {30, 60, 45}, {30, 60, 45}},
+	}
+	for j, category := range d.categories {
+		for i := range d.impls {
+			require.InDelta(t, want[category][0][i], s.values[i][j], 1e-9, "median, %s %s", d.impls[i], category)
+			require.InDelta(t, want[category][1][i], s.lows[i][j], 1e-9, "min, %s %s", d.impls[i], category)
+			require.InDelta(t, want[category][2][i], s.highs[i][j], 1e-9, "max, %s %s", d.impls[i], category)
+		}
+	}
+
+	require.NotNil(t, s.below, "a second panel")
+	rel := *s.below
+	require.Equal(t, 1.0, rel.refLine)
+	// Paired per round: stdlib in churn-8c-fin is 0.5 of gnet in round 1 and
+	// 0.8 in round 2, so 0.65, where the ratio of the medians would be 0.667.
+	// The burst's rate is echoed / open_s.
+	ratios := [][]float64{{1, 1, 1}, {0.75, 1.05, 0.5}, {0.65, 0.775, 0.625}}
+	for i := range ratios {
+		for j := range ratios[i] {
+			require.InDelta(t, ratios[i][j], rel.values[i][j], 1e-9, "%s %s", d.impls[i], d.categories[j])
+		}
+	}
+}
+
+func TestChurnWithoutReference(t *testing.T) {
+	in := t.TempDir()
+	writeFile(t, in, "churn.csv", "round,scenario,impl,conns,conns_per_s,server_cpu_s\n1,s,asyncnet,100,50,0.01\n")
+	out := t.TempDir()
+	stdout, stderr, err := runBenchplot(t, "-in", in, "-out", out, "-only", "bench-churn.svg")
+	require.NoError(t, err)
+	require.Contains(t, stdout, "bench-churn.svg", "the CPU panel is still drawn")
+	require.Contains(t, stderr, "no gnet rows in the churn results")
+	require.NotContains(t, svgTexts(t, filepath.Join(out, "bench-churn.svg")), "gnet = 1.0")
+}
+
+func TestRunChurnChart(t *testing.T) {
+	out := t.TempDir()
+	_, _, err := runBenchplot(t, "-in", "testdata", "-out", out)
+	require.NoError(t, err)
+
+	texts := svgTexts(t, filepath.Join(out, "bench-churn.svg"))
+	require.Subset(t, texts, []string{
+		"Server CPU per connection, lower is better (median of 2 rounds)",
+		"Connections per second relative to raw gnet, paired per round (median of 2 rounds)",
+		"gnet", "asyncnet", "stdlib", "churn-8c-fin", "churn-64c-rst", "burst-1000", "gnet = 1.0",
+		"0.75", "0.65", "1.05", "0.50",
+	})
+	var servers int
+	for _, text := range texts {
+		if text == "asyncnet" {
+			servers++
+		}
+	}
+	require.Equal(t, 2, servers, "each panel has a legend")
+	svg, err := os.ReadFile(filepath.Join(out, "bench-churn.svg"))
+	require.NoError(t, err)
+	require.Contains(t, string(svg), `height="486pt"`, "two panels of 3.375 in, taller than one of 4.5 in")
+}
+
+func TestRunChurnInputs(t *testing.T) {
+	churn, err := os.ReadFile(filepath.Join("testdata", "churn", "churn.csv"))
+	require.NoError(t, err)
+	burst, err := os.ReadFile(filepath.Join("testdata", "churn", "burst.csv"))
+	require.NoError(t, err)
+
+	t.Run("in the input directory", func(t *testing.T) {
+		in, out := t.TempDir(), t.TempDir()
+		writeFile(t, in, "churn.csv", string(churn))
+		writeFile(t, in, "burst.csv", string(burst))
+		stdout, stderr, err := runBenchplot(t, "-in", in, "-out", out, "-only", "bench-churn.svg")
+		require.NoError(t, err)
+		require.Empty(t, stderr)
+		require.Equal(t, filepath.Join(out, "bench-churn.svg")+"\n", stdout)
+		require.Contains(t, svgTexts(t, filepath.Join(out, "bench-churn.svg")), "burst-1000")
+	})
+	t.Run("the input directory before churn/", func(t *testing.T) {
+		in, out := t.TempDir(), t.TempDir()
+		writeFile(t, in, "churn.csv", string(churn))
+		require.NoError(t, os.Mkdir(filepath.Join(in, "churn"), 0o755))
+		writeFile(t, filepath.Join(in, "churn"), "churn.csv", "not read")
+		writeFile(t, filepath.Join(in, "churn"), "burst.csv", "not read")
+		_, stderr, err := runBenchplot(t, "-in", in, "-out", out, "-only", "bench-churn.svg")
+		require.NoError(t, err, "both files come from the same directory, -in")
+		require.Contains(t, stderr, "bench-churn.svg drawn without")
+		require.Contains(t, stderr, filepath.Join(in, "burst.csv"))
+		texts := svgTexts(t, filepath.Join(out, "bench-churn.svg"))
+		require.Contains(t, texts, "churn-8c-fin")
+		require.NotContains(t, texts, "burst-1000")
+	})
+	t.Run("absent", func(t *testing.T) {
+		in, out := t.TempDir(), t.TempDir()
+		stdout, stderr, err := runBenchplot(t, "-in", in, "-out", out, "-only", "bench-churn.svg")
+		require.NoError(t, err)
+		require.Empty(t, stdout)
+		require.Contains(t, stderr, "skipping bench-churn.svg")
+		require.Equal(t, 1, bytes.Count([]byte(stderr), []byte("\n")), "one note: %q", stderr)
+		require.NoFileExists(t, filepath.Join(out, "bench-churn.svg"))
+	})
+}
+
+func TestRunOnly(t *testing.T) {
+	out := t.TempDir()
+	stdout, stderr, err := runBenchplot(t, "-in", "testdata", "-out", out, "-only", "bench-memory.svg")
+	require.NoError(t, err)
+	require.Empty(t, stderr)
+	require.Equal(t, filepath.Join(out, "bench-memory.svg")+"\n", stdout)
+	entries, err := os.ReadDir(out)
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+
+	_, _, err = runBenchplot(t, "-in", "testdata", "-out", out, "-only", "bench-nope.svg")
+	require.ErrorContains(t, err, `-only: no chart "bench-nope.svg"`)
+}
+
+func TestLoadSecondRowForARound(t *testing.T) {
+	path := writeFile(t, t.TempDir(), "echo.csv", "round,scenario,impl,msgs_per_s,p50_us,p99_us\n"+
+		"1,s,gnet,1,2,3\n1,s,asyncnet,1,2,3\n1,s,gnet,4,5,6\n")
+	_, err := loadFile(path, "echo.csv")
+	require.ErrorContains(t, err, path+":4: a second row for round 1 of gnet s")
+}
+
+func TestLoadLeavesOutDerivedValuesThatAreNotFinite(t *testing.T) {
+	path := writeFile(t, t.TempDir(), "burst.csv", "round,impl,conns,echoed,open_s,server_cpu_s\n"+
+		"1,gnet,100,0,0.5,0.01\n2,gnet,100,100,0.5,0.01\n")
+	d, err := loadFile(path, "burst.csv")
+	require.NoError(t, err)
+	require.Equal(t, [][]float64{{100}}, d.matrix("cpu_us_per_conn", "", median), "round 1 echoed nothing")
+	require.Equal(t, [][]float64{{0}}, d.matrix("conns_per_s", "", floats.Min))
 }

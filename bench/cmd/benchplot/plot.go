@@ -18,18 +18,18 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 )
 
-// chartSpec describes a chart: a value per series (an implementation, in its
-// own colour) and category (a place on the x axis), drawn as bars on a linear
-// axis and as points on a log one, where bars rising from zero make no sense.
+// chartSpec describes a chart: a value per series (an implementation, in its own colour) and category (a place
+// on the x axis), drawn as bars on a linear axis and as points on a log one, where bars from zero make no sense.
 type chartSpec struct {
 	title, xLabel, yLabel string
 	categories, series    []string
-	values, highs         [][]float64 // [series][category], NaN for none; highs: p99 whisker tops or nil
+	values, lows, highs   [][]float64 // [series][category], NaN for none; lows, highs: whisker ends, or both nil
 	logY                  bool
 	refLine               float64              // when > 0, a dashed line at this value
 	refLabel              string               // legend text of the reference line
 	ticks, label          func(float64) string // y tick and value labels; nil: plain ticks, no labels
 	ownCategory           bool                 // series i has one value, in category i, which names it: no legend
+	below                 *chartSpec           // a panel under this one, or nil
 }
 
 // Layout of every chart; lengths in points, widths in x axis units.
@@ -43,8 +43,8 @@ const (
 var valueStyle = text.Style{Color: color.Black, Font: font.From(sans, 7.5), XAlign: draw.XCenter,
 	YAlign: draw.YBottom, Handler: plot.DefaultTextHandler}
 
-// figure is a plot and the parts whose size depends on the canvas: bars, as
-// gonum/plot takes their width in points, and value labels.
+// figure is a plot and the parts whose size depends on the canvas: bars, as gonum/plot takes their width in
+// points, and value labels.
 type figure struct {
 	plot   *plot.Plot
 	bars   []*plotter.BarChart
@@ -101,11 +101,11 @@ func (r *renderer) newFigure(s chartSpec) (*figure, error) {
 	return f, nil
 }
 
-// addSeries adds the values of series i that can be shown to f, beside those
-// of the other series, with their whiskers, labels and legend entry.
+// addSeries adds the values of series i that can be shown to f, beside those of the other series, with their
+// whiskers, labels and legend entry.
 func (r *renderer) addSeries(f *figure, s chartSpec, i int, name string) {
 	var xys plotter.XYs
-	var highs plotter.YErrors
+	var whiskers plotter.YErrors
 	var labels []string
 	for j, v := range s.values[i] {
 		if !drawable(v, s.logY) {
@@ -117,7 +117,7 @@ func (r *renderer) addSeries(f *figure, s chartSpec, i int, name string) {
 		}
 		xys = append(xys, plotter.XY{X: x, Y: v})
 		if s.highs != nil {
-			highs = append(highs, struct{ Low, High float64 }{High: max(s.highs[i][j]-v, 0)})
+			whiskers = append(whiskers, struct{ Low, High float64 }{max(v-s.lows[i][j], 0), max(s.highs[i][j]-v, 0)})
 		}
 		if s.label != nil {
 			labels = append(labels, s.label(v))
@@ -126,9 +126,10 @@ func (r *renderer) addSeries(f *figure, s chartSpec, i int, name string) {
 	if len(xys) == 0 {
 		return
 	}
-	if s.highs != nil { // under the points
-		f.plot.Add(&plotter.YErrorBars{XYs: xys, YErrors: highs, LineStyle: plotter.DefaultLineStyle,
-			CapWidth: plotter.DefaultCapWidth})
+	errorBars := &plotter.YErrorBars{XYs: xys, YErrors: whiskers, LineStyle: plotter.DefaultLineStyle,
+		CapWidth: plotter.DefaultCapWidth}
+	if s.highs != nil && s.logY { // under the points
+		f.plot.Add(errorBars)
 	}
 	var thumb plot.Thumbnailer
 	if s.logY {
@@ -142,6 +143,9 @@ func (r *renderer) addSeries(f *figure, s chartSpec, i int, name string) {
 				LineStyle: draw.LineStyle{Color: color.Black, Width: 0.5}} // fit sets Width
 			f.plot.Add(bar)
 			f.bars, thumb = append(f.bars, bar), bar
+		}
+		if s.highs != nil { // over the bars
+			f.plot.Add(errorBars)
 		}
 	}
 	if !s.ownCategory {
@@ -157,8 +161,8 @@ func (r *renderer) addSeries(f *figure, s chartSpec, i int, name string) {
 	}
 }
 
-// color returns the colour of impl, the same in every chart: grey for the
-// reference, then the palette from blue on, as red and green read as bad and good.
+// color returns the colour of impl, the same in every chart: grey for the reference, then the palette from
+// blue on, as red and green read as bad and good.
 func (r *renderer) color(impl string) color.Color {
 	if impl == refImpl {
 		return color.Gray{Y: 140}
@@ -169,8 +173,8 @@ func (r *renderer) color(impl string) color.Color {
 	return plotutil.Color(r.colors[impl] + 2)
 }
 
-// fit sizes the bars of f for the canvas c it will be drawn on, and turns
-// the value labels a quarter, to read upwards, if one is wider than a bar.
+// fit sizes the bars of f for the canvas c it will be drawn on, and turns the value labels a quarter, to read
+// upwards, if one is wider than a bar.
 func (f *figure) fit(c draw.Canvas) {
 	width := vg.Length(f.width) * f.plot.DataCanvas(c).Size().X / vg.Length(f.plot.X.Max-f.plot.X.Min)
 	for _, b := range f.bars {
@@ -178,10 +182,8 @@ func (f *figure) fit(c draw.Canvas) {
 	}
 	style := valueStyle
 	for _, l := range f.labels {
-		for _, t := range l.Labels {
-			if valueStyle.Width(t) > width {
-				style.Rotation, style.XAlign, style.YAlign = math.Pi/2, draw.XLeft, draw.YCenter
-			}
+		if slices.ContainsFunc(l.Labels, func(t string) bool { return valueStyle.Width(t) > width }) {
+			style.Rotation, style.XAlign, style.YAlign = math.Pi/2, draw.XLeft, draw.YCenter
 		}
 	}
 	for _, l := range f.labels {
@@ -189,23 +191,33 @@ func (f *figure) fit(c draw.Canvas) {
 	}
 }
 
-// writeSVG draws the chart s, with its legend right of the plot where it
-// cannot hide a value, writes it to path as SVG and prints path.
+// writeSVG draws the chart s and the panels below it, each with its legend right of the plot where it cannot
+// hide a value, writes it to path as SVG and prints path.
 func (r *renderer) writeSVG(path string, s chartSpec) error {
-	f, err := r.newFigure(s)
-	if err != nil {
-		return err
+	var figs []*figure
+	var plots [][]*plot.Plot
+	for p := &s; p != nil; p = p.below {
+		f, err := r.newFigure(*p)
+		if err != nil {
+			return err
+		}
+		figs, plots = append(figs, f), append(plots, []*plot.Plot{f.plot})
 	}
-	img := vgsvg.New(figWidth, figHeight)
+	img := vgsvg.New(figWidth, figHeight*vg.Length(len(figs)+1)/2)
 	dc := draw.New(img)
 	dc.SetColor(color.White)
 	dc.Fill(dc.Rectangle.Path())
-	// 15% slack, as a viewer without Liberation Sans may use a wider font.
-	f.plot.Legend.XOffs = f.plot.Legend.Rectangle(dc).Size().X * 1.15
-	c := draw.Tiles{Rows: 1, Cols: 1, PadTop: margin, PadBottom: margin, PadLeft: margin,
-		PadRight: margin + f.plot.Legend.XOffs}.At(dc, 0, 0)
-	f.fit(c)
-	f.plot.Draw(c)
+	var legend vg.Length // with 15% slack, as a viewer without Liberation Sans may use a wider font
+	for _, f := range figs {
+		legend = max(legend, f.plot.Legend.Rectangle(dc).Size().X*1.15)
+	}
+	canvases := plot.Align(plots, draw.Tiles{Rows: len(figs), Cols: 1, PadTop: margin, PadBottom: margin,
+		PadLeft: margin, PadRight: margin + legend, PadY: margin}, dc)
+	for i, f := range figs {
+		f.plot.Legend.XOffs = legend
+		f.fit(canvases[i][0])
+		f.plot.Draw(canvases[i][0])
+	}
 	var buf bytes.Buffer
 	if _, err := img.WriteTo(&buf); err != nil {
 		return fmt.Errorf("render %s: %w", path, err)
