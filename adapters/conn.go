@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"syscall"
 
 	"github.com/panjf2000/gnet/v2"
@@ -297,10 +298,9 @@ func writesDirect(gc gnet.Conn) bool {
 }
 
 // writeDirect writes what the kernel takes of the bytes in flight to the
-// connection's descriptor, and watches it while some are left. On an
-// error it hands the rest to gnet, which meets the same error and closes
-// the connection with it (OnClose), as any write through gnet would.
-// Reactor only.
+// connection's descriptor, and watches it while some are left. An error
+// closes the connection with it (OnClose), as a failed write through gnet
+// does. Reactor only.
 func (cn *conn) writeDirect() {
 	fd := cn.gc.Fd()
 	for cn.inflight.Len() > 0 {
@@ -316,7 +316,7 @@ func (cn *conn) writeDirect() {
 			break
 		}
 		if err != nil {
-			cn.writev(cn.inflight.Blocks())
+			cn.fail(os.NewSyscallError("write", err))
 			return
 		}
 	}
