@@ -291,10 +291,8 @@ func writesDirect(gc gnet.Conn) bool {
 	if writeDirectAlways {
 		return true
 	}
-	if _, tcp := gc.LocalAddr().(*net.TCPAddr); tcp {
-		return false
-	}
-	return !isTCP(gc.Fd())
+	_, tcp := gc.LocalAddr().(*net.TCPAddr) // gnet's TCP connections all have one; anything else is written directly
+	return !tcp
 }
 
 // writeDirect writes what the kernel takes of the bytes in flight to the

@@ -11,8 +11,6 @@ const canPark = false
 
 func writeFD(int, []byte) (int, error) { return 0, errNotHere }
 
-func isTCP(int) bool { return true }
-
 func unixLocalAddr(int) net.Addr { return nil }
 
 func setLingerZero(int) error { return errNotHere }

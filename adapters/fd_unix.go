@@ -25,19 +25,6 @@ func unixLocalAddr(fd int) net.Addr {
 	return nil
 }
 
-// isTCP reports whether fd is a TCP socket (of either family).
-func isTCP(fd int) bool {
-	sa, err := unix.Getsockname(fd)
-	if err != nil {
-		return false
-	}
-	switch sa.(type) {
-	case *unix.SockaddrInet4, *unix.SockaddrInet6:
-		return true
-	}
-	return false
-}
-
 func writeFD(fd int, p []byte) (int, error) { return syscall.Write(fd, p) }
 
 func setLingerZero(fd int) error {
